@@ -1,0 +1,58 @@
+//! App: everything the server needs, built once from Config, then served.
+
+use std::future::Future;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::{
+    auth::{jwt::JwtKeys, liveness, password::Passwords, session::Sessions},
+    bootstrap,
+    config::Config,
+    db,
+    http::server,
+    state::AppState,
+};
+
+pub struct App {
+    pub state: AppState,
+    router: Router,
+}
+
+impl App {
+    /// Connects, migrates (unless MIGRATE_ON_START=false), creates the first admin, and builds the router.
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let state = build_state(config).await?;
+        bootstrap::ensure_admin(&state, config).await?;
+        let router = server::router(state.clone(), config);
+        Ok(Self { state, router })
+    }
+
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        if let Ok(addr) = listener.local_addr() {
+            tracing::info!(%addr, "serving GraphQL on http://{addr}/graphql");
+        }
+        server::serve(listener, self.router, shutdown).await
+    }
+}
+
+/// The shared state without the HTTP parts: the CLI commands use it too.
+pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
+    config.validate()?;
+    let keys = JwtKeys::load(config)?;
+    let passwords = Passwords::from_config(config)?;
+    let store = liveness::from_config(config)?;
+    let db = db::connect(config).await?;
+    if config.migrate_on_start {
+        db::migrate(&db).await?;
+    }
+    Ok(AppState {
+        db,
+        sessions: Sessions::new(config, keys, store),
+        passwords,
+    })
+}

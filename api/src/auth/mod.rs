@@ -1,0 +1,14 @@
+//! Who is calling: principals and their permissions, tokens, the liveness store and the guards.
+
+pub mod guard;
+pub mod jwt;
+pub mod liveness;
+pub mod login;
+pub mod password;
+pub mod permission;
+pub mod principal;
+pub mod request;
+pub mod session;
+
+pub use principal::{Principal, PrincipalKind};
+pub use request::RequestAuth;

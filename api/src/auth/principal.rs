@@ -1,0 +1,49 @@
+//! Principal: the caller a live token stands for, as the liveness store keeps it.
+
+use async_graphql::{Enum, SimpleObject};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::permission;
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PrincipalKind {
+    User,
+    Service,
+}
+
+/// Everything the guards and audit fields need, so no request has to read the database for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, SimpleObject)]
+#[serde(rename_all = "camelCase")]
+pub struct Principal {
+    /// The user's or service account's id.
+    #[graphql(skip)]
+    pub subject_id: Uuid,
+    pub username: String,
+    pub display_name: Option<String>,
+    pub kind: PrincipalKind,
+    pub permissions: Vec<String>,
+    pub org_code: Option<String>,
+    #[graphql(skip)]
+    pub company_code: Option<String>,
+}
+
+impl Principal {
+    pub fn has_permission(&self, required: &str) -> bool {
+        self.permissions
+            .iter()
+            .any(|granted| permission::covers(granted, required))
+    }
+
+    pub fn require(&self, required: &'static str) -> Result<&Self, ApiError> {
+        if self.has_permission(required) {
+            Ok(self)
+        } else {
+            Err(ApiError::Forbidden {
+                permission: required.to_owned(),
+            })
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! RequestAuth: what the HTTP layer learned about the caller, put in the GraphQL request data once.
+
+use axum::http::{HeaderMap, header::AUTHORIZATION};
+use uuid::Uuid;
+
+use super::Principal;
+use crate::error::ApiError;
+
+/// The JEECG convention, accepted beside `Authorization: Bearer`.
+pub const X_AUTH_TOKEN: &str = "x-auth-token";
+
+/// A live token and whom it stands for.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub jti: Uuid,
+    pub principal: Principal,
+}
+
+/// The outcome of authenticating one request. Kept whole rather than failing early, so that public
+/// fields still run and a guard can tell "no valid token" from "could not check the token".
+#[derive(Debug, Clone)]
+pub enum RequestAuth {
+    Anonymous,
+    Authenticated(Session),
+    /// Malformed, badly signed, expired or revoked.
+    Rejected,
+    /// The liveness store could not answer; nothing may pass unchecked.
+    StoreUnavailable,
+}
+
+impl RequestAuth {
+    pub fn session(&self) -> Result<&Session, ApiError> {
+        match self {
+            Self::Authenticated(session) => Ok(session),
+            Self::Anonymous => Err(ApiError::Unauthenticated),
+            Self::Rejected => Err(ApiError::InvalidToken),
+            Self::StoreUnavailable => Err(ApiError::Unavailable {
+                dependency: "token store",
+            }),
+        }
+    }
+
+    pub fn principal(&self) -> Result<&Principal, ApiError> {
+        self.session().map(|session| &session.principal)
+    }
+}
+
+/// What the request's headers carry: nothing, a token, or something that is not a token.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PresentedToken<'a> {
+    None,
+    Token(&'a str),
+    Malformed,
+}
+
+/// Reads `Authorization: Bearer <jwt>`, else `X-AUTH-TOKEN: <jwt>`.
+pub fn presented_token(headers: &HeaderMap) -> PresentedToken<'_> {
+    let raw = match (headers.get(AUTHORIZATION), headers.get(X_AUTH_TOKEN)) {
+        (Some(value), _) => match value.to_str().ok().and_then(strip_bearer) {
+            Some(token) => token,
+            None => return PresentedToken::Malformed,
+        },
+        (None, Some(value)) => match value.to_str() {
+            Ok(token) => token.trim(),
+            Err(_) => return PresentedToken::Malformed,
+        },
+        (None, None) => return PresentedToken::None,
+    };
+    if raw.is_empty() {
+        PresentedToken::Malformed
+    } else {
+        PresentedToken::Token(raw)
+    }
+}
+
+fn strip_bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn bearer_and_x_auth_token_are_both_read() {
+        assert_eq!(
+            presented_token(&headers(&[("authorization", "Bearer abc")])),
+            PresentedToken::Token("abc")
+        );
+        assert_eq!(
+            presented_token(&headers(&[("authorization", "bearer  abc ")])),
+            PresentedToken::Token("abc")
+        );
+        assert_eq!(
+            presented_token(&headers(&[("x-auth-token", "abc")])),
+            PresentedToken::Token("abc")
+        );
+    }
+
+    #[test]
+    fn other_schemes_and_empty_tokens_are_malformed() {
+        assert_eq!(
+            presented_token(&headers(&[("authorization", "Basic abc")])),
+            PresentedToken::Malformed
+        );
+        assert_eq!(
+            presented_token(&headers(&[("authorization", "Bearer ")])),
+            PresentedToken::Malformed
+        );
+        assert_eq!(
+            presented_token(&headers(&[("x-auth-token", "")])),
+            PresentedToken::Malformed
+        );
+    }
+
+    #[test]
+    fn no_header_is_anonymous() {
+        assert_eq!(presented_token(&HeaderMap::new()), PresentedToken::None);
+    }
+}

@@ -1,0 +1,112 @@
+//! Sessions: issuing a token for a principal, recognising it on later requests, and revoking it.
+
+use std::{sync::Arc, time::Duration};
+
+use axum::http::HeaderMap;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{
+    Principal,
+    jwt::{Claims, JwtKeys},
+    liveness::{StoreError, TokenStore},
+    request::{PresentedToken, RequestAuth, Session, presented_token},
+};
+use crate::{config::Config, error::ApiError};
+
+pub struct IssuedToken {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Clone)]
+pub struct Sessions {
+    keys: Arc<JwtKeys>,
+    store: Arc<dyn TokenStore>,
+    idle_ttl: Duration,
+    max_ttl: Duration,
+}
+
+impl Sessions {
+    pub fn new(config: &Config, keys: JwtKeys, store: Arc<dyn TokenStore>) -> Self {
+        Self {
+            keys: Arc::new(keys),
+            store,
+            idle_ttl: config.token_idle_ttl(),
+            max_ttl: config.token_max_ttl(),
+        }
+    }
+
+    pub fn store(&self) -> &dyn TokenStore {
+        self.store.as_ref()
+    }
+
+    /// Signs a token for `principal` and records it as live. `ttl` shortens the absolute lifetime.
+    pub async fn issue(
+        &self,
+        principal: Principal,
+        ttl: Option<Duration>,
+    ) -> Result<IssuedToken, ApiError> {
+        let lifetime = ttl.map_or(self.max_ttl, |ttl| ttl.min(self.max_ttl));
+        let now = Utc::now().timestamp();
+        let claims = Claims {
+            sub: principal.subject_id,
+            jti: Uuid::now_v7(),
+            kind: principal.kind,
+            iat: now,
+            exp: now.saturating_add(i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX)),
+        };
+        let token = self.keys.sign(&claims).map_err(ApiError::Internal)?;
+        self.store
+            .insert(claims.jti, &principal, self.idle_ttl.min(lifetime))
+            .await
+            .map_err(store_error)?;
+        Ok(IssuedToken {
+            token,
+            expires_at: claims.expires_at(),
+        })
+    }
+
+    /// Authenticates a request from its headers: signature and expiry first (cheap, local), then
+    /// one store round trip that both proves the token alive and renews its idle TTL.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> RequestAuth {
+        let token = match presented_token(headers) {
+            PresentedToken::None => return RequestAuth::Anonymous,
+            PresentedToken::Malformed => return RequestAuth::Rejected,
+            PresentedToken::Token(token) => token,
+        };
+        let Some(claims) = self.keys.verify(token) else {
+            return RequestAuth::Rejected;
+        };
+        match self.store.touch(claims.jti, self.idle_ttl).await {
+            Ok(Some(principal)) if principal.subject_id == claims.sub => {
+                RequestAuth::Authenticated(Session {
+                    jti: claims.jti,
+                    principal,
+                })
+            }
+            Ok(_) => RequestAuth::Rejected,
+            Err(error) => {
+                tracing::warn!(%error, "token store unavailable while authenticating");
+                RequestAuth::StoreUnavailable
+            }
+        }
+    }
+
+    /// Kills one token at once (logout).
+    pub async fn revoke(&self, jti: Uuid) -> Result<bool, ApiError> {
+        self.store.remove(jti).await.map_err(store_error)
+    }
+}
+
+pub fn store_error(error: StoreError) -> ApiError {
+    match error {
+        StoreError::Unavailable(detail) => {
+            tracing::warn!(%detail, "token store unavailable");
+            ApiError::Unavailable {
+                dependency: "token store",
+            }
+        }
+        corrupt @ StoreError::Corrupt(_) => ApiError::internal(corrupt),
+    }
+}

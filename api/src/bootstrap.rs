@@ -1,0 +1,58 @@
+//! First start: an empty user table gets an `admin` user holding the built-in `admin` role (`*`).
+
+use rand::{Rng, distr::Alphanumeric};
+use secrecy::ExposeSecret;
+
+use crate::{
+    config::Config,
+    db::{self, role::ADMIN_ROLE, user::NewUser},
+    error::ApiError,
+    state::AppState,
+};
+
+pub const ADMIN_USERNAME: &str = "admin";
+const GENERATED_PASSWORD_CHARS: usize = 24;
+
+pub async fn ensure_admin(state: &AppState, config: &Config) -> anyhow::Result<()> {
+    if db::user::count(&state.db).await? > 0 {
+        return Ok(());
+    }
+    let (password, generated) = match &config.admin_password {
+        Some(password) => (password.expose_secret().to_owned(), false),
+        None => (generate_password(), true),
+    };
+    db::role::grant(&state.db, ADMIN_ROLE, &["*".to_owned()]).await?;
+    let new = NewUser {
+        username: ADMIN_USERNAME,
+        password_hash: state
+            .passwords
+            .hash(&password)
+            .await
+            .map_err(|e| anyhow::anyhow!("ADMIN_PASSWORD {e}"))?,
+        display_name: Some("Administrator"),
+        org_code: None,
+        company_code: None,
+        roles: &[ADMIN_ROLE.to_owned()],
+    };
+    match db::user::create(&state.db, new).await {
+        // Another instance starting at the same moment created it first.
+        Err(ApiError::Conflict(_)) => return Ok(()),
+        other => other?,
+    };
+    if generated {
+        // Printed, not logged: the operator needs it exactly once, and logs are kept and shipped.
+        eprintln!("Created user `{ADMIN_USERNAME}` with generated password: {password}");
+        eprintln!("Set ADMIN_PASSWORD before the first start to choose it instead.");
+    } else {
+        tracing::info!("created user `{ADMIN_USERNAME}` with the password from ADMIN_PASSWORD");
+    }
+    Ok(())
+}
+
+pub fn generate_password() -> String {
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(GENERATED_PASSWORD_CHARS)
+        .map(char::from)
+        .collect()
+}

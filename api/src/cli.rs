@@ -1,0 +1,161 @@
+//! The command line: `api [serve]`, `api migrate`, `api schema`, `api user …`, `api role …`.
+
+use std::io::BufRead;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use tokio::net::TcpListener;
+
+use crate::{
+    app::{self, App},
+    auth::permission,
+    bootstrap::generate_password,
+    config::Config,
+    db::{self, user::NewUser},
+    graphql::schema::sdl,
+    http::server::shutdown_signal,
+};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "api",
+    version,
+    about = "GraphQL API server with JWT login, token liveness and an IP blacklist"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the GraphQL SDL (`api schema > schema.graphql`).
+    Schema,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage roles and their permissions.
+    #[command(subcommand)]
+    Role(RoleCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. Without --password-stdin a password is generated and printed once.
+    Create {
+        username: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// A role to hold (repeatable); it must exist.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// Organisation code, copied into the audit fields of what the user creates.
+        #[arg(long)]
+        org: Option<String>,
+        /// Company code, copied into the audit fields of what the user creates.
+        #[arg(long)]
+        company: Option<String>,
+        /// Display name.
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RoleCommand {
+    /// Grant permissions to a role, creating the role when it does not exist.
+    Grant {
+        role: String,
+        #[arg(required = true)]
+        permissions: Vec<String>,
+    },
+    /// Withdraw permissions from a role.
+    Revoke {
+        role: String,
+        #[arg(required = true)]
+        permissions: Vec<String>,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = cli.config;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = App::build(&config).await?;
+            let listener = TcpListener::bind(config.bind)
+                .await
+                .with_context(|| format!("binding BIND {}", config.bind))?;
+            app.serve(listener, shutdown_signal()).await?;
+        }
+        Command::Migrate => {
+            let db = db::connect(&config).await?;
+            db::migrate(&db).await?;
+            tracing::info!("migrations applied");
+        }
+        Command::Schema => print!("{}", sdl()),
+        Command::User(UserCommand::Create {
+            username,
+            password_stdin,
+            roles,
+            org,
+            company,
+            display_name,
+        }) => {
+            let state = app::build_state(&config).await?;
+            let (password, generated) = if password_stdin {
+                (read_password_line()?, false)
+            } else {
+                (generate_password(), true)
+            };
+            let new = NewUser {
+                username: &username,
+                password_hash: state.passwords.hash(&password).await?,
+                display_name: display_name.as_deref(),
+                org_code: org.as_deref(),
+                company_code: company.as_deref(),
+                roles: &roles,
+            };
+            db::user::create(&state.db, new).await?;
+            if generated {
+                println!("created user `{username}` with password: {password}");
+            } else {
+                println!("created user `{username}`");
+            }
+        }
+        Command::Role(RoleCommand::Grant { role, permissions }) => {
+            check_permissions(&permissions)?;
+            let state = app::build_state(&config).await?;
+            db::role::grant(&state.db, &role, &permissions).await?;
+            println!("role `{role}` now holds {}", permissions.join(", "));
+        }
+        Command::Role(RoleCommand::Revoke { role, permissions }) => {
+            let state = app::build_state(&config).await?;
+            let removed = db::role::revoke(&state.db, &role, &permissions).await?;
+            println!("withdrew {removed} permission(s) from role `{role}`");
+        }
+    }
+    Ok(())
+}
+
+fn check_permissions(permissions: &[String]) -> anyhow::Result<()> {
+    for p in permissions {
+        permission::validate(p).map_err(anyhow::Error::msg)?;
+    }
+    Ok(())
+}
+
+fn read_password_line() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from stdin")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}

@@ -1,0 +1,170 @@
+//! Config: every environment variable the server reads, with its default, parsed and checked once.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::{ArgAction, Args};
+use secrecy::SecretString;
+
+/// Defaults shared by the CLI parser and [`Config::default`], so the two cannot drift.
+pub mod defaults {
+    pub const BIND: &str = "127.0.0.1:8000";
+    pub const DATA_DIR: &str = "./data";
+    pub const REDIS_KEY_PREFIX: &str = "gql:";
+    pub const TOKEN_IDLE_TTL_SECS: u64 = 30 * 60;
+    pub const TOKEN_MAX_TTL_SECS: u64 = 12 * 60 * 60;
+    /// OWASP's argon2id recommendation: m=19 MiB, t=2, p=1.
+    pub const PASSWORD_HASH_MEMORY_KIB: u32 = 19 * 1024;
+    pub const PASSWORD_HASH_ITERATIONS: u32 = 2;
+    pub const PASSWORD_HASH_PARALLELISM: u32 = 1;
+    pub const DEPENDENCY_TIMEOUT_MS: u64 = 2_000;
+    pub const DATABASE_MAX_CONNECTIONS: u32 = 16;
+    pub const REQUEST_BODY_LIMIT_BYTES: usize = 1024 * 1024;
+}
+
+/// Server configuration. Every field is an environment variable (or the matching `--flag`).
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    #[arg(long, env = "BIND", default_value = defaults::BIND)]
+    pub bind: SocketAddr,
+
+    /// Database URL: `sqlite://…`, `postgres://…` or `mysql://…`.
+    /// Unset: the SQLite file `api.sqlite` in DATA_DIR, created on first start.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Directory for the embedded database and the generated JWT secret.
+    #[arg(long, env = "DATA_DIR", default_value = defaults::DATA_DIR)]
+    pub data_dir: PathBuf,
+
+    /// Run pending migrations when the server starts.
+    #[arg(long, env = "MIGRATE_ON_START", default_value_t = true, action = ArgAction::Set)]
+    pub migrate_on_start: bool,
+
+    /// Maximum size of the database connection pool.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = defaults::DATABASE_MAX_CONNECTIONS)]
+    pub database_max_connections: u32,
+
+    /// Redis URL for token liveness. Unset: an in-process store (single instance only).
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// Prefix of every Redis key this server writes, so several deployments can share one Redis.
+    #[arg(long, env = "REDIS_KEY_PREFIX", default_value = defaults::REDIS_KEY_PREFIX)]
+    pub redis_key_prefix: String,
+
+    /// HS256 signing secret, at least 32 bytes. Unset: generated once and kept in DATA_DIR/jwt_secret.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true, value_parser = parse_secret)]
+    pub jwt_secret: Option<SecretString>,
+
+    /// A token dies after this many seconds without use; each use renews it.
+    #[arg(long, env = "TOKEN_IDLE_TTL_SECS", default_value_t = defaults::TOKEN_IDLE_TTL_SECS)]
+    pub token_idle_ttl_secs: u64,
+
+    /// Absolute lifetime of a token (its JWT `exp`), however often it is used.
+    #[arg(long, env = "TOKEN_MAX_TTL_SECS", default_value_t = defaults::TOKEN_MAX_TTL_SECS)]
+    pub token_max_ttl_secs: u64,
+
+    /// Password of the `admin` user created on first start. Unset: generated and printed once to stderr.
+    #[arg(long, env = "ADMIN_PASSWORD", hide_env_values = true, value_parser = parse_secret)]
+    pub admin_password: Option<SecretString>,
+
+    /// argon2id memory cost in KiB for new password hashes.
+    #[arg(long, env = "PASSWORD_HASH_MEMORY_KIB", default_value_t = defaults::PASSWORD_HASH_MEMORY_KIB)]
+    pub password_hash_memory_kib: u32,
+
+    /// argon2id iterations for new password hashes.
+    #[arg(long, env = "PASSWORD_HASH_ITERATIONS", default_value_t = defaults::PASSWORD_HASH_ITERATIONS)]
+    pub password_hash_iterations: u32,
+
+    /// argon2id lanes for new password hashes.
+    #[arg(long, env = "PASSWORD_HASH_PARALLELISM", default_value_t = defaults::PASSWORD_HASH_PARALLELISM)]
+    pub password_hash_parallelism: u32,
+
+    /// Longest wait, in milliseconds, for Redis or a database connection before answering SERVICE_UNAVAILABLE.
+    #[arg(long, env = "DEPENDENCY_TIMEOUT_MS", default_value_t = defaults::DEPENDENCY_TIMEOUT_MS)]
+    pub dependency_timeout_ms: u64,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "REQUEST_BODY_LIMIT_BYTES", default_value_t = defaults::REQUEST_BODY_LIMIT_BYTES)]
+    pub request_body_limit_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: defaults::BIND
+                .parse()
+                .expect("the default bind address parses"),
+            database_url: None,
+            data_dir: PathBuf::from(defaults::DATA_DIR),
+            migrate_on_start: true,
+            database_max_connections: defaults::DATABASE_MAX_CONNECTIONS,
+            redis_url: None,
+            redis_key_prefix: defaults::REDIS_KEY_PREFIX.to_owned(),
+            jwt_secret: None,
+            token_idle_ttl_secs: defaults::TOKEN_IDLE_TTL_SECS,
+            token_max_ttl_secs: defaults::TOKEN_MAX_TTL_SECS,
+            admin_password: None,
+            password_hash_memory_kib: defaults::PASSWORD_HASH_MEMORY_KIB,
+            password_hash_iterations: defaults::PASSWORD_HASH_ITERATIONS,
+            password_hash_parallelism: defaults::PASSWORD_HASH_PARALLELISM,
+            dependency_timeout_ms: defaults::DEPENDENCY_TIMEOUT_MS,
+            request_body_limit_bytes: defaults::REQUEST_BODY_LIMIT_BYTES,
+        }
+    }
+}
+
+impl Config {
+    /// The database URL in force: DATABASE_URL, or the embedded SQLite file.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("api.sqlite").display()
+            ),
+        }
+    }
+
+    pub fn token_idle_ttl(&self) -> Duration {
+        Duration::from_secs(self.token_idle_ttl_secs)
+    }
+
+    pub fn token_max_ttl(&self) -> Duration {
+        Duration::from_secs(self.token_max_ttl_secs)
+    }
+
+    pub fn dependency_timeout(&self) -> Duration {
+        Duration::from_millis(self.dependency_timeout_ms)
+    }
+
+    /// Rejects values that would make the server insecure or unusable, naming the variable.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.token_idle_ttl_secs > 0,
+            "TOKEN_IDLE_TTL_SECS must be at least 1"
+        );
+        anyhow::ensure!(
+            self.token_max_ttl_secs > 0,
+            "TOKEN_MAX_TTL_SECS must be at least 1"
+        );
+        anyhow::ensure!(
+            self.dependency_timeout_ms > 0,
+            "DEPENDENCY_TIMEOUT_MS must be at least 1"
+        );
+        anyhow::ensure!(
+            self.database_max_connections > 0,
+            "DATABASE_MAX_CONNECTIONS must be at least 1"
+        );
+        anyhow::ensure!(
+            self.request_body_limit_bytes > 0,
+            "REQUEST_BODY_LIMIT_BYTES must be at least 1"
+        );
+        Ok(())
+    }
+}
+
+fn parse_secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(value.to_owned()))
+}

@@ -1,0 +1,241 @@
+//! Blacklist entries: create, read, update, delete, and keyset-paginated listing.
+
+use chrono::{DateTime, Utc};
+use entity::blacklist_entry::{ActiveModel, Column, Entity, Model};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, TransactionTrait,
+    sea_query::{LikeExpr, Order},
+};
+use uuid::Uuid;
+
+use crate::{
+    auth::Principal,
+    db::{conflict_or, now},
+    error::ApiError,
+};
+
+/// A checked create: `ip` is already canonical.
+pub struct NewEntry {
+    pub ip: String,
+    pub remark: Option<String>,
+    pub bpm_status: Option<String>,
+}
+
+/// A checked update: `None` leaves a field as it is; `Some(None)` clears it.
+#[derive(Default)]
+pub struct EntryChanges {
+    pub ip: Option<String>,
+    pub remark: Option<Option<String>>,
+    pub bpm_status: Option<Option<String>>,
+}
+
+#[derive(Default)]
+pub struct EntryFilter {
+    pub ip_contains: Option<String>,
+    pub created_by: Option<String>,
+    pub created_after: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+}
+
+/// A position in the (created_at, id) order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub created_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+impl From<&Model> for Position {
+    fn from(entry: &Model) -> Self {
+        Self {
+            created_at: entry.created_at,
+            id: entry.id,
+        }
+    }
+}
+
+/// Which slice of the order to read: `limit` rows after `after`, or the last `limit` before `before`.
+pub enum Window {
+    Forward {
+        after: Option<Position>,
+        limit: u64,
+    },
+    Backward {
+        before: Option<Position>,
+        limit: u64,
+    },
+}
+
+pub struct EntryPage {
+    pub entries: Vec<Model>,
+    pub has_previous_page: bool,
+    pub has_next_page: bool,
+    pub total_count: u64,
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, ApiError> {
+    Ok(Entity::find_by_id(id).one(db).await?)
+}
+
+pub async fn create(
+    db: &impl ConnectionTrait,
+    new: NewEntry,
+    by: &Principal,
+) -> Result<Model, ApiError> {
+    let ip = new.ip.clone();
+    ActiveModel {
+        id: Set(Uuid::now_v7()),
+        ip: Set(new.ip),
+        remark: Set(new.remark),
+        bpm_status: Set(new.bpm_status),
+        created_by: Set(by.username.clone()),
+        created_by_name: Set(by.display_name.clone()),
+        created_at: Set(now()),
+        updated_by: Set(None),
+        updated_by_name: Set(None),
+        updated_at: Set(None),
+        org_code: Set(by.org_code.clone()),
+        company_code: Set(by.company_code.clone()),
+    }
+    .insert(db)
+    .await
+    .map_err(|error| conflict_or(error, || duplicate_ip(&ip)))
+}
+
+/// Applies changes in one transaction: the entry is either fully updated or left as it was.
+pub async fn update(
+    db: &DatabaseConnection,
+    id: Uuid,
+    changes: EntryChanges,
+    by: &Principal,
+) -> Result<Model, ApiError> {
+    let txn = db.begin().await?;
+    let entry = Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound {
+            what: "blacklist entry",
+        })?;
+    let mut active: ActiveModel = entry.into();
+    let new_ip = changes.ip.clone();
+    if let Some(ip) = changes.ip {
+        active.ip = Set(ip);
+    }
+    if let Some(remark) = changes.remark {
+        active.remark = Set(remark);
+    }
+    if let Some(bpm_status) = changes.bpm_status {
+        active.bpm_status = Set(bpm_status);
+    }
+    active.updated_by = Set(Some(by.username.clone()));
+    active.updated_by_name = Set(by.display_name.clone());
+    active.updated_at = Set(Some(now()));
+    let updated = active.update(&txn).await.map_err(|error| {
+        conflict_or(error, || {
+            duplicate_ip(new_ip.as_deref().unwrap_or_default())
+        })
+    })?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Deletes an entry; NOT_FOUND when there was none.
+pub async fn delete(db: &impl ConnectionTrait, id: Uuid) -> Result<(), ApiError> {
+    let result = Entity::delete_by_id(id).exec(db).await?;
+    if result.rows_affected == 0 {
+        return Err(ApiError::NotFound {
+            what: "blacklist entry",
+        });
+    }
+    Ok(())
+}
+
+/// One page in (created_at, id) order. The order is total, so pages stay stable under inserts.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &EntryFilter,
+    window: Window,
+) -> Result<EntryPage, ApiError> {
+    let filtered = Entity::find().filter(filter_condition(filter));
+    let total_count = filtered.clone().count(db).await?;
+    let (cursor_condition, order, limit) = match &window {
+        Window::Forward { after, limit } => {
+            (after.map(|p| beyond(p, Order::Asc)), Order::Asc, *limit)
+        }
+        Window::Backward { before, limit } => {
+            (before.map(|p| beyond(p, Order::Desc)), Order::Desc, *limit)
+        }
+    };
+    let mut rows = filtered
+        .apply_if(cursor_condition, |query, condition| query.filter(condition))
+        .order_by(Column::CreatedAt, order.clone())
+        .order_by(Column::Id, order)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    // One row more than asked tells whether another page follows, without a second query.
+    let more = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(match window {
+        Window::Forward { after, .. } => EntryPage {
+            entries: rows,
+            has_previous_page: after.is_some(),
+            has_next_page: more,
+            total_count,
+        },
+        Window::Backward { before, .. } => {
+            rows.reverse();
+            EntryPage {
+                entries: rows,
+                has_previous_page: more,
+                has_next_page: before.is_some(),
+                total_count,
+            }
+        }
+    })
+}
+
+/// Rows strictly after `position` in the direction of `order`.
+fn beyond(position: Position, order: Order) -> Condition {
+    let (time, id) = match order {
+        Order::Desc => (
+            Column::CreatedAt.lt(position.created_at),
+            Column::Id.lt(position.id),
+        ),
+        _ => (
+            Column::CreatedAt.gt(position.created_at),
+            Column::Id.gt(position.id),
+        ),
+    };
+    Condition::any().add(time).add(
+        Condition::all()
+            .add(Column::CreatedAt.eq(position.created_at))
+            .add(id),
+    )
+}
+
+fn filter_condition(filter: &EntryFilter) -> Condition {
+    Condition::all()
+        .add_option(filter.ip_contains.as_deref().map(|part| {
+            let pattern = format!("%{}%", escape_like(&part.to_lowercase()));
+            Column::Ip.like(LikeExpr::new(pattern).escape('\\'))
+        }))
+        .add_option(filter.created_by.clone().map(|by| Column::CreatedBy.eq(by)))
+        .add_option(filter.created_after.map(|t| Column::CreatedAt.gt(t)))
+        .add_option(filter.created_before.map(|t| Column::CreatedAt.lt(t)))
+}
+
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+fn duplicate_ip(ip: &str) -> String {
+    format!("`{ip}` is already on the blacklist")
+}

@@ -1,0 +1,59 @@
+//! Storage: connecting, migrating, and the queries each domain needs. No GraphQL types here.
+
+pub mod blacklist;
+pub mod role;
+pub mod user;
+
+use anyhow::Context as _;
+use chrono::{DateTime, SubsecRound, Utc};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlErr,
+};
+
+use crate::error::ApiError;
+
+use crate::config::Config;
+
+/// Connects to the configured database, creating the data directory for the embedded SQLite file.
+pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    if config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating DATA_DIR {}", config.data_dir.display()))?;
+    }
+    let mut options = ConnectOptions::new(config.database_url());
+    options
+        .max_connections(config.database_max_connections)
+        .min_connections(1)
+        .connect_timeout(config.dependency_timeout())
+        .acquire_timeout(config.dependency_timeout())
+        .sqlx_logging(false);
+    let db = Database::connect(options)
+        .await
+        .context("connecting to DATABASE_URL")?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        // WAL lets readers proceed while one writer commits; the default journal blocks them all.
+        db.execute_unprepared("PRAGMA journal_mode=WAL")
+            .await
+            .context("enabling SQLite WAL")?;
+    }
+    Ok(db)
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None).await.context("running migrations")
+}
+
+/// Now, at the microsecond precision every backend stores, so a value reads back exactly as written.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// Turns a unique-constraint violation into CONFLICT; every other error keeps its meaning.
+/// Uniqueness is the database's job: checking first and writing after would race.
+pub fn conflict_or(error: DbErr, message: impl FnOnce() -> String) -> ApiError {
+    match error.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::Conflict(message()),
+        _ => error.into(),
+    }
+}

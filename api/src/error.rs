@@ -1,0 +1,100 @@
+//! ApiError: every way a request can fail, and the GraphQL error code each one carries.
+
+use async_graphql::ErrorExtensions;
+
+/// Error codes, as they appear in `extensions.code`.
+pub mod code {
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub const CONFLICT: &str = "CONFLICT";
+    pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
+    pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
+    pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+    pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("authentication required")]
+    Unauthenticated,
+    /// One message for an unknown user and a wrong password, so neither can be told apart.
+    #[error("invalid username or password")]
+    InvalidCredentials,
+    #[error("the token is invalid, expired or revoked")]
+    InvalidToken,
+    #[error("you have no permission for this interface: {permission}")]
+    Forbidden { permission: String },
+    #[error("{field}: {reason}")]
+    BadInput { field: &'static str, reason: String },
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{dependency} is unavailable, try again later")]
+    Unavailable { dependency: &'static str },
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated | Self::InvalidCredentials | Self::InvalidToken => {
+                code::UNAUTHENTICATED
+            }
+            Self::Forbidden { .. } => code::FORBIDDEN,
+            Self::BadInput { .. } => code::BAD_USER_INPUT,
+            Self::NotFound { .. } => code::NOT_FOUND,
+            Self::Conflict(_) => code::CONFLICT,
+            Self::Unavailable { .. } => code::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => code::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn bad_input(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::BadInput {
+            field,
+            reason: reason.into(),
+        }
+    }
+
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(error.into())
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        use sea_orm::DbErr;
+        match error {
+            // Pool exhaustion or a refused connection: the database is down or overloaded, not broken.
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
+                tracing::warn!(%error, "database unavailable");
+                Self::Unavailable {
+                    dependency: "database",
+                }
+            }
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl ErrorExtensions for ApiError {
+    fn extend(&self) -> async_graphql::Error {
+        if let Self::Internal(source) = self {
+            // The detail stays in the log, inside the request's span (which carries its request id).
+            tracing::error!(error = ?source, "internal error");
+        }
+        async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
+            ext.set("code", self.code());
+            match self {
+                Self::Forbidden { permission } => ext.set("permission", permission.as_str()),
+                Self::BadInput { field, .. } => ext.set("field", *field),
+                _ => {}
+            }
+        })
+    }
+}

@@ -1,0 +1,7 @@
+//! The GraphQL API: schema assembly, the types it exposes, and thin resolvers over `db::`.
+
+pub mod error_codes;
+pub mod mutation;
+pub mod query;
+pub mod schema;
+pub mod types;

@@ -1,0 +1,61 @@
+//! Changing the blacklist. Audit fields come from the caller's principal, never from input.
+
+use async_graphql::{Context, ID, Object, ResultExt};
+
+use crate::{
+    auth::{RequestAuth, guard::RequirePermission, permission},
+    db,
+    graphql::types::blacklist::{
+        BlacklistEntry, CreateBlacklistEntryInput, UpdateBlacklistEntryInput, parse_id,
+    },
+    state::AppState,
+};
+
+#[derive(Default)]
+pub struct BlacklistMutation;
+
+#[Object]
+impl BlacklistMutation {
+    #[graphql(guard = "RequirePermission(permission::BLACKLIST_CREATE)")]
+    async fn create_blacklist_entry(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateBlacklistEntryInput,
+    ) -> async_graphql::Result<BlacklistEntry> {
+        let state = ctx.data::<AppState>()?;
+        let principal = ctx.data::<RequestAuth>()?.principal().extend()?;
+        let new = input.parse().extend()?;
+        Ok(BlacklistEntry(
+            db::blacklist::create(&state.db, new, principal)
+                .await
+                .extend()?,
+        ))
+    }
+
+    #[graphql(guard = "RequirePermission(permission::BLACKLIST_UPDATE)")]
+    async fn update_blacklist_entry(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateBlacklistEntryInput,
+    ) -> async_graphql::Result<BlacklistEntry> {
+        let state = ctx.data::<AppState>()?;
+        let principal = ctx.data::<RequestAuth>()?.principal().extend()?;
+        let id = parse_id(&id).extend()?;
+        let changes = input.parse().extend()?;
+        Ok(BlacklistEntry(
+            db::blacklist::update(&state.db, id, changes, principal)
+                .await
+                .extend()?,
+        ))
+    }
+
+    /// Deletes an entry and returns its id.
+    #[graphql(guard = "RequirePermission(permission::BLACKLIST_DELETE)")]
+    async fn delete_blacklist_entry(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
+        let state = ctx.data::<AppState>()?;
+        let uuid = parse_id(&id).extend()?;
+        db::blacklist::delete(&state.db, uuid).await.extend()?;
+        Ok(ID(uuid.to_string()))
+    }
+}

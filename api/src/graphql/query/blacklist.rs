@@ -1,0 +1,78 @@
+//! Reading the blacklist.
+
+use async_graphql::{
+    Context, ID, Object, ResultExt,
+    connection::{Connection, Edge},
+};
+
+use crate::{
+    auth::{guard::RequirePermission, permission},
+    db,
+    graphql::types::{
+        blacklist::{BlacklistEntry, BlacklistFilter, parse_id},
+        pagination::{ConnectionFields, Cursor, PageArgs},
+    },
+    state::AppState,
+};
+
+pub type BlacklistEntryConnection = Connection<Cursor, BlacklistEntry, ConnectionFields>;
+
+#[derive(Default)]
+pub struct BlacklistQuery;
+
+#[Object]
+impl BlacklistQuery {
+    /// One entry by id; null when there is none.
+    #[graphql(guard = "RequirePermission(permission::BLACKLIST_READ)")]
+    async fn blacklist_entry(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<BlacklistEntry>> {
+        let state = ctx.data::<AppState>()?;
+        let id = parse_id(&id).extend()?;
+        Ok(db::blacklist::find(&state.db, id)
+            .await
+            .extend()?
+            .map(BlacklistEntry))
+    }
+
+    /// Entries oldest first, as a Relay connection (`first` defaults to 20; at most 100 per page).
+    #[graphql(guard = "RequirePermission(permission::BLACKLIST_READ)")]
+    async fn blacklist_entries(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<BlacklistFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<BlacklistEntryConnection> {
+        let state = ctx.data::<AppState>()?;
+        let window = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+        .window()
+        .extend()?;
+        let filter = filter.unwrap_or_default().parse().extend()?;
+        let page = db::blacklist::list(&state.db, &filter, window)
+            .await
+            .extend()?;
+        let mut connection = Connection::with_additional_fields(
+            page.has_previous_page,
+            page.has_next_page,
+            ConnectionFields {
+                total_count: page.total_count,
+            },
+        );
+        connection.edges.extend(
+            page.entries
+                .into_iter()
+                .map(|entry| Edge::new(Cursor((&entry).into()), BlacklistEntry(entry))),
+        );
+        Ok(connection)
+    }
+}

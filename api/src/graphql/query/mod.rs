@@ -1,0 +1,9 @@
+//! The query root, merged from one object per domain.
+
+mod blacklist;
+mod me;
+
+use async_graphql::MergedObject;
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(me::MeQuery, blacklist::BlacklistQuery);

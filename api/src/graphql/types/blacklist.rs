@@ -1,0 +1,173 @@
+//! Blacklist GraphQL types, and turning raw input into checked `db::blacklist` values.
+
+use async_graphql::{ID, InputObject, MaybeUndefined, Object};
+use chrono::{DateTime, Utc};
+use entity::blacklist_entry::Model;
+use uuid::Uuid;
+
+use crate::{
+    db::blacklist::{EntryChanges, EntryFilter, NewEntry},
+    error::ApiError,
+    ip,
+};
+
+pub const MAX_REMARK_CHARS: usize = 500;
+pub const MAX_BPM_STATUS_CHARS: usize = 32;
+const MAX_FILTER_CHARS: usize = 64;
+
+pub struct BlacklistEntry(pub Model);
+
+#[Object]
+impl BlacklistEntry {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn ip(&self) -> &str {
+        &self.0.ip
+    }
+    async fn remark(&self) -> Option<&str> {
+        self.0.remark.as_deref()
+    }
+    async fn bpm_status(&self) -> Option<&str> {
+        self.0.bpm_status.as_deref()
+    }
+    async fn created_by(&self) -> &str {
+        &self.0.created_by
+    }
+    async fn created_by_name(&self) -> Option<&str> {
+        self.0.created_by_name.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_by(&self) -> Option<&str> {
+        self.0.updated_by.as_deref()
+    }
+    async fn updated_by_name(&self) -> Option<&str> {
+        self.0.updated_by_name.as_deref()
+    }
+    async fn updated_at(&self) -> Option<DateTime<Utc>> {
+        self.0.updated_at
+    }
+    async fn org_code(&self) -> Option<&str> {
+        self.0.org_code.as_deref()
+    }
+    async fn company_code(&self) -> Option<&str> {
+        self.0.company_code.as_deref()
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateBlacklistEntryInput {
+    /// An IPv4 or IPv6 address, or a CIDR block without host bits (`10.0.0.0/8`).
+    pub ip: String,
+    pub remark: Option<String>,
+    pub bpm_status: Option<String>,
+}
+
+/// Omitted fields stay as they are; `null` clears `remark` or `bpmStatus`.
+#[derive(InputObject)]
+pub struct UpdateBlacklistEntryInput {
+    pub ip: Option<String>,
+    pub remark: MaybeUndefined<String>,
+    pub bpm_status: MaybeUndefined<String>,
+}
+
+#[derive(InputObject, Default)]
+pub struct BlacklistFilter {
+    /// Part of the canonical address text, e.g. `10.0.` or `db8`.
+    pub ip_contains: Option<String>,
+    /// Exact username of the creator.
+    pub created_by: Option<String>,
+    /// Created strictly after this instant.
+    pub created_after: Option<DateTime<Utc>>,
+    /// Created strictly before this instant.
+    pub created_before: Option<DateTime<Utc>>,
+}
+
+impl CreateBlacklistEntryInput {
+    pub fn parse(self) -> Result<NewEntry, ApiError> {
+        Ok(NewEntry {
+            ip: parse_ip(&self.ip)?,
+            remark: self
+                .remark
+                .map(|r| checked_text("remark", r, MAX_REMARK_CHARS))
+                .transpose()?,
+            bpm_status: self
+                .bpm_status
+                .map(|s| checked_text("bpmStatus", s, MAX_BPM_STATUS_CHARS))
+                .transpose()?,
+        })
+    }
+}
+
+impl UpdateBlacklistEntryInput {
+    pub fn parse(self) -> Result<EntryChanges, ApiError> {
+        Ok(EntryChanges {
+            ip: self.ip.as_deref().map(parse_ip).transpose()?,
+            remark: clearable("remark", self.remark, MAX_REMARK_CHARS)?,
+            bpm_status: clearable("bpmStatus", self.bpm_status, MAX_BPM_STATUS_CHARS)?,
+        })
+    }
+}
+
+impl BlacklistFilter {
+    pub fn parse(self) -> Result<EntryFilter, ApiError> {
+        Ok(EntryFilter {
+            ip_contains: self
+                .ip_contains
+                .map(|s| checked_text("ipContains", s, MAX_FILTER_CHARS))
+                .transpose()?,
+            created_by: self
+                .created_by
+                .map(|s| checked_text("createdBy", s, MAX_FILTER_CHARS))
+                .transpose()?,
+            created_after: self.created_after,
+            created_before: self.created_before,
+        })
+    }
+}
+
+pub fn parse_id(id: &ID) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(id.as_str())
+        .map_err(|_| ApiError::bad_input("id", format!("`{}` is not a valid id", id.as_str())))
+}
+
+fn parse_ip(raw: &str) -> Result<String, ApiError> {
+    ip::canonicalize(raw).map_err(|reason| ApiError::bad_input("ip", reason))
+}
+
+/// Free text is stored verbatim; only what no column can hold faithfully is refused.
+fn checked_text(field: &'static str, text: String, max_chars: usize) -> Result<String, ApiError> {
+    if text.trim().is_empty() {
+        return Err(ApiError::bad_input(
+            field,
+            "must not be empty; send null to leave it unset",
+        ));
+    }
+    if text.chars().count() > max_chars {
+        return Err(ApiError::bad_input(
+            field,
+            format!("must be at most {max_chars} characters"),
+        ));
+    }
+    if text.contains('\0') {
+        return Err(ApiError::bad_input(
+            field,
+            "must not contain NUL characters",
+        ));
+    }
+    Ok(text)
+}
+
+fn clearable(
+    field: &'static str,
+    value: MaybeUndefined<String>,
+    max_chars: usize,
+) -> Result<Option<Option<String>>, ApiError> {
+    match value {
+        MaybeUndefined::Undefined => Ok(None),
+        MaybeUndefined::Null => Ok(Some(None)),
+        MaybeUndefined::Value(text) => Ok(Some(Some(checked_text(field, text, max_chars)?))),
+    }
+}

@@ -1,0 +1,5 @@
+//! GraphQL object and input types that are not plain database rows.
+
+pub mod auth;
+pub mod blacklist;
+pub mod pagination;

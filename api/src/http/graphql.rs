@@ -1,0 +1,97 @@
+//! The /graphql endpoint: authenticate once, execute, and answer malformed requests in GraphQL's shape.
+
+use async_graphql::{
+    ParseRequestError,
+    http::GraphiQLSource,
+    parser::{parse_query, types::OperationType},
+};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderMap, StatusCode, Uri},
+    response::{Html, IntoResponse, Response},
+};
+use serde_json::json;
+
+use super::server::HttpState;
+use crate::error::code;
+
+/// POST /graphql (and GET with a `query` parameter): the token work happens here, once per request.
+pub async fn execute(
+    State(http): State<HttpState>,
+    headers: HeaderMap,
+    request: GraphQLRequest<BadRequest>,
+) -> GraphQLResponse {
+    let auth = http.state.sessions.authenticate(&headers).await;
+    http.schema
+        .execute(request.into_inner().data(auth))
+        .await
+        .into()
+}
+
+/// GET /graphql: the GraphiQL playground for a browser, or a query sent in the URL.
+pub async fn get(State(http): State<HttpState>, headers: HeaderMap, uri: Uri) -> Response {
+    let query_string = uri.query().unwrap_or_default();
+    if query_string.is_empty() {
+        return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+    }
+    let request = match async_graphql::http::parse_query_string(query_string) {
+        Ok(request) => request,
+        Err(error) => return bad_request(StatusCode::BAD_REQUEST, &error.to_string()),
+    };
+    // A GET must not change anything: links and prefetches would otherwise fire mutations.
+    if is_mutation(&request.query, request.operation_name.as_deref()) {
+        return bad_request(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "mutations must be sent with POST",
+        );
+    }
+    let auth = http.state.sessions.authenticate(&headers).await;
+    GraphQLResponse::from(http.schema.execute(request.data(auth)).await).into_response()
+}
+
+fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
+    let Ok(document) = parse_query(query) else {
+        return false; // execution reports the syntax error with its code
+    };
+    document
+        .operations
+        .iter()
+        .filter(|(name, _)| operation_name.is_none() || name.map(|n| n.as_str()) == operation_name)
+        .any(|(_, operation)| operation.node.ty == OperationType::Mutation)
+}
+
+/// A request that is not GraphQL at all (bad JSON, too large): the status says so, and the body
+/// still has GraphQL's `errors` shape with a code, so clients need only one error path.
+pub struct BadRequest(ParseRequestError);
+
+impl From<ParseRequestError> for BadRequest {
+    fn from(error: ParseRequestError) -> Self {
+        Self(error)
+    }
+}
+
+impl IntoResponse for BadRequest {
+    fn into_response(self) -> Response {
+        let too_large = match &self.0 {
+            ParseRequestError::PayloadTooLarge => true,
+            // The body-limit layer cuts a streamed body short with this error.
+            ParseRequestError::Io(error) => error.to_string().contains("length limit exceeded"),
+            _ => false,
+        };
+        if too_large {
+            return bad_request(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is too large",
+            );
+        }
+        bad_request(StatusCode::BAD_REQUEST, &self.0.to_string())
+    }
+}
+
+fn bad_request(status: StatusCode, message: &str) -> Response {
+    let body =
+        json!({ "errors": [{ "message": message, "extensions": { "code": code::BAD_REQUEST } }] });
+    (status, Json(body)).into_response()
+}

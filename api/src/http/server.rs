@@ -1,0 +1,87 @@
+//! The router and the serving loop, with request ids and graceful shutdown.
+
+use std::{future::Future, time::Duration};
+
+use axum::{Router, http::Request, routing::get};
+use tokio::net::TcpListener;
+use tower_http::{
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+use super::{graphql, health};
+use crate::{
+    config::Config,
+    graphql::schema::{ApiSchema, build_schema},
+    state::AppState,
+};
+
+/// Axum state: small and cheap to clone.
+#[derive(Clone)]
+pub struct HttpState {
+    pub schema: ApiSchema,
+    pub state: AppState,
+    pub dependency_timeout: Duration,
+}
+
+pub fn router(state: AppState, config: &Config) -> Router {
+    let http = HttpState {
+        schema: build_schema(state.clone()),
+        state,
+        dependency_timeout: config.dependency_timeout(),
+    };
+    Router::new()
+        .route("/graphql", get(graphql::get).post(graphql::execute))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .with_state(http)
+        .layer(RequestBodyLimitLayer::new(config.request_body_limit_bytes))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            // Every log line of a request, internal errors included, carries its id.
+            let id = request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok());
+            tracing::info_span!("request", id = id.unwrap_or_default(), method = %request.method(), path = request.uri().path())
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Serves until `shutdown` resolves, then lets in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,12 @@
+//! AppState: what every request shares, built once at startup.
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::{password::Passwords, session::Sessions};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub sessions: Sessions,
+    pub passwords: Passwords,
+}
