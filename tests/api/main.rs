@@ -1,1 +1,4 @@
-fn main() {}
+//! Black-box tests: the real server, real databases, real Redis, spoken to over HTTP.
+
+mod helpers;
+mod smoke;

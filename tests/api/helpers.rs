@@ -1,0 +1,308 @@
+//! spawn_app: the real server on an ephemeral port, with storage of its own, spoken to over HTTP.
+
+use std::{future::pending, path::PathBuf, time::Duration};
+
+use api::{app::App, config::Config};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use uuid::Uuid;
+
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-for-hs256!";
+
+/// Where a test's data lives: SQLite with the in-process token store (the embedded default),
+/// or a server database with the token store in Redis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+impl Backend {
+    pub fn named(name: &str) -> Self {
+        match name {
+            "sqlite" => Self::Sqlite,
+            "postgres" => Self::Postgres,
+            "mysql" => Self::Mysql,
+            other => panic!("no backend called {other}"),
+        }
+    }
+}
+
+/// Runs each listed `async fn name(backend: Backend)` as one test per backend:
+/// `on_backends!([sqlite, postgres] [test_a, test_b]);` makes `sqlite::test_a`, `postgres::test_a`, …
+#[macro_export]
+macro_rules! on_backends {
+    ([$($backend:ident),+ $(,)?] $tests:tt) => {
+        $( $crate::on_backends!(@one $backend $tests); )+
+    };
+    (@one $backend:ident [$($test:ident),+ $(,)?]) => {
+        mod $backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test($crate::helpers::Backend::named(stringify!($backend))).await
+                }
+            )+
+        }
+    };
+}
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+}
+
+pub fn mysql_admin_url() -> String {
+    std::env::var("TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_owned())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// A database (or SQLite data directory) made for one test and removed when the test ends.
+pub struct TestStorage {
+    backend: Backend,
+    name: String,
+    data_dir: PathBuf,
+}
+
+impl TestStorage {
+    pub async fn create(backend: Backend) -> Self {
+        let name = format!("gqlt_{}", Uuid::now_v7().simple());
+        let data_dir = std::env::temp_dir().join(&name);
+        if let Some(admin) = admin_url(backend) {
+            let db = Database::connect(admin)
+                .await
+                .expect("connect to the database server");
+            db.execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create the test database");
+            db.close().await.expect("close the admin connection");
+        }
+        Self {
+            backend,
+            name,
+            data_dir,
+        }
+    }
+
+    /// DATABASE_URL for the test's database; `None` means the embedded SQLite file in `data_dir`.
+    pub fn database_url(&self) -> Option<String> {
+        admin_url(self.backend).map(|admin| format!("{admin}/{}", self.name))
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir.clone()
+    }
+}
+
+fn admin_url(backend: Backend) -> Option<String> {
+    match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(postgres_admin_url()),
+        Backend::Mysql => Some(mysql_admin_url()),
+    }
+}
+
+impl Drop for TestStorage {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+        let Some(admin) = admin_url(self.backend) else {
+            return;
+        };
+        let drop_sql = match self.backend {
+            // FORCE: the server under test may still hold pooled connections.
+            Backend::Postgres => format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            _ => format!("DROP DATABASE IF EXISTS {}", self.name),
+        };
+        // Drop runs inside the test's runtime, which cannot block on itself: use a runtime of our own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let db = Database::connect(admin).await?;
+                db.execute_unprepared(&drop_sql).await?;
+                db.close().await
+            })?;
+            anyhow::Ok(())
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop test database {}", self.name);
+        }
+    }
+}
+
+/// The configuration a test starts from: its own storage, a known secret and admin password,
+/// and cheap password hashing (set through the same variables an operator would use).
+pub fn test_config(backend: Backend, storage: &TestStorage) -> Config {
+    Config {
+        database_url: storage.database_url(),
+        data_dir: storage.data_dir(),
+        redis_url: (backend != Backend::Sqlite).then(redis_url),
+        redis_key_prefix: format!("gqltest:{}:", Uuid::now_v7().simple()),
+        jwt_secret: Some(SecretString::from(JWT_SECRET.to_owned())),
+        admin_password: Some(SecretString::from(ADMIN_PASSWORD.to_owned())),
+        token_idle_ttl_secs: 300,
+        password_hash_memory_kib: 256,
+        password_hash_iterations: 1,
+        password_hash_parallelism: 1,
+        database_max_connections: 8,
+        ..Config::default()
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    pub config: Config,
+    // Declared last so the database outlives the connections above when the test ends.
+    _storage: TestStorage,
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Like [`spawn_app`], after `adjust` has changed the configuration (short TTLs, say).
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let storage = TestStorage::create(backend).await;
+    let mut config = test_config(backend, &storage);
+    adjust(&mut config);
+    let app = App::build(&config).await.expect("the app builds");
+    let db = app.state.db.clone();
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind an ephemeral port");
+    let addr = listener.local_addr().expect("listener has an address");
+    tokio::spawn(app.serve(listener, pending()));
+    TestApp {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client"),
+        db,
+        config,
+        _storage: storage,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POSTs a GraphQL request and returns the JSON body.
+    pub async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let mut request = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request reaches the server");
+        response.json().await.expect("the body is JSON")
+    }
+
+    /// Logs in and returns the token, panicking with the errors when login fails.
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let body = self
+            .gql(
+                "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }",
+                json!({ "u": username, "p": password }),
+                None,
+            )
+            .await;
+        body["data"]["login"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login failed: {body}"))
+            .to_owned()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.login("admin", ADMIN_PASSWORD).await
+    }
+
+    /// Creates a user holding exactly `permissions` (through a role of its own) and logs it in.
+    pub async fn token_with_permissions(&self, username: &str, permissions: &[&str]) -> String {
+        let password = format!("{username}-password");
+        self.create_user(
+            username,
+            &password,
+            permissions,
+            Some("ORG-A"),
+            Some("COMPANY-A"),
+        )
+        .await;
+        self.login(username, &password).await
+    }
+
+    /// Creates a user through the same library calls the `api user create` and `api role grant` commands use.
+    pub async fn create_user(
+        &self,
+        username: &str,
+        password: &str,
+        permissions: &[&str],
+        org_code: Option<&str>,
+        company_code: Option<&str>,
+    ) {
+        let state = api::app::build_state(&self.config)
+            .await
+            .expect("state for the CLI calls");
+        let role = format!("{username}-role");
+        let permissions: Vec<String> = permissions.iter().map(|p| (*p).to_owned()).collect();
+        let mut roles = Vec::new();
+        if !permissions.is_empty() {
+            api::db::role::grant(&state.db, &role, &permissions)
+                .await
+                .expect("grant permissions");
+            roles.push(role);
+        }
+        let new = api::db::user::NewUser {
+            username,
+            password_hash: state
+                .passwords
+                .hash(password)
+                .await
+                .expect("hash the password"),
+            display_name: Some(&format!("{username} display")),
+            org_code,
+            company_code,
+            roles: &roles,
+        };
+        api::db::user::create(&state.db, new)
+            .await
+            .expect("create the user");
+    }
+
+    /// Counts rows in a table, to prove what a failed request did not write.
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        let backend = self.db.get_database_backend();
+        let row = self
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                backend,
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .expect("count query")
+            .expect("a row");
+        row.try_get::<i64>("", "n").expect("a count")
+    }
+}
+
+/// The error code of the first error of a response, or a panic showing the body.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {body}"))
+}
