@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::permission;
 use crate::error::ApiError;
 
+/// What kind of caller a principal is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PrincipalKind {
@@ -14,7 +15,8 @@ pub enum PrincipalKind {
     Service,
 }
 
-/// Everything the guards and audit fields need, so no request has to read the database for it.
+// Holds everything the guards and audit fields need, so no request has to read the database for it.
+/// The caller a token stands for: a person (USER) or a service account (SERVICE).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, SimpleObject)]
 #[serde(rename_all = "camelCase")]
 pub struct Principal {

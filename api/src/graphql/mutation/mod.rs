@@ -6,4 +6,5 @@ mod blacklist;
 use async_graphql::MergedObject;
 
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(auth::AuthMutation, blacklist::BlacklistMutation);

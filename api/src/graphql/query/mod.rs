@@ -6,4 +6,5 @@ mod me;
 use async_graphql::MergedObject;
 
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(me::MeQuery, blacklist::BlacklistQuery);
