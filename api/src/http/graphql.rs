@@ -91,7 +91,25 @@ impl IntoResponse for BadRequest {
 }
 
 fn bad_request(status: StatusCode, message: &str) -> Response {
-    let body =
-        json!({ "errors": [{ "message": message, "extensions": { "code": code::BAD_REQUEST } }] });
+    error_response(status, message, code::BAD_REQUEST)
+}
+
+/// A panic anywhere below becomes a 500 with a coded GraphQL error, never a dropped connection.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("non-string panic payload");
+    tracing::error!(panic = detail, "request handler panicked");
+    error_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal error",
+        code::INTERNAL_SERVER_ERROR,
+    )
+}
+
+fn error_response(status: StatusCode, message: &str, code: &str) -> Response {
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     (status, Json(body)).into_response()
 }

@@ -5,6 +5,7 @@ use std::{future::Future, time::Duration};
 use axum::{Router, http::Request, routing::get};
 use tokio::net::TcpListener;
 use tower_http::{
+    catch_panic::CatchPanicLayer,
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     trace::TraceLayer,
@@ -37,6 +38,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/readyz", get(health::readyz))
         .with_state(http)
         .layer(RequestBodyLimitLayer::new(config.request_body_limit_bytes))
+        .layer(CatchPanicLayer::custom(graphql::panic_response))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             // Every log line of a request, internal errors included, carries its id.
