@@ -3,6 +3,7 @@
 use std::{future::pending, path::PathBuf, time::Duration};
 
 use api::{app::App, config::Config};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -213,6 +214,25 @@ impl TestApp {
         response.json().await.expect("the body is JSON")
     }
 
+    /// Like [`TestApp::gql`], with one header of the caller's choosing (`X-AUTH-TOKEN`, `Authorization: Basic …`).
+    pub async fn gql_with_header(
+        &self,
+        query: &str,
+        variables: Value,
+        name: &str,
+        value: &str,
+    ) -> Value {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .header(name, value)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request reaches the server");
+        response.json().await.expect("the body is JSON")
+    }
+
     /// Logs in and returns the token, panicking with the errors when login fails.
     pub async fn login(&self, username: &str, password: &str) -> String {
         let body = self
@@ -305,4 +325,16 @@ pub fn error_code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"]
         .as_str()
         .unwrap_or_else(|| panic!("no error code in {body}"))
+}
+
+/// The claims of a JWT, read without checking anything, to inspect or forge from a real token.
+pub fn token_claims(token: &str) -> Value {
+    let payload = token
+        .split('.')
+        .nth(1)
+        .unwrap_or_else(|| panic!("not a JWT: {token}"));
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("the payload is base64url");
+    serde_json::from_slice(&bytes).expect("the payload is JSON")
 }

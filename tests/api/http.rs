@@ -44,7 +44,9 @@ async fn an_unknown_field_has_the_validation_failed_code(backend: Backend) {
     let app = spawn_app(backend).await;
     let token = app.admin_token().await;
 
-    let body = app.gql("{ me { password } }", json!({}), Some(&token)).await;
+    let body = app
+        .gql("{ me { password } }", json!({}), Some(&token))
+        .await;
 
     assert_eq!(error_code(&body), "GRAPHQL_VALIDATION_FAILED");
 }
@@ -54,7 +56,11 @@ async fn a_variable_of_the_wrong_type_is_refused_with_a_code(backend: Backend) {
     let token = app.admin_token().await;
 
     let body = app
-        .gql("query($n: Int) { blacklistEntries(first: $n) { totalCount } }", json!({ "n": "many" }), Some(&token))
+        .gql(
+            "query($n: Int) { blacklistEntries(first: $n) { totalCount } }",
+            json!({ "n": "many" }),
+            Some(&token),
+        )
         .await;
 
     assert_eq!(error_code(&body), "GRAPHQL_VALIDATION_FAILED");
@@ -64,7 +70,13 @@ async fn a_variable_of_the_wrong_type_is_refused_with_a_code(backend: Backend) {
 async fn the_playground_is_served_to_a_browser(backend: Backend) {
     let app = spawn_app(backend).await;
 
-    let response = app.client.get(app.url("/graphql")).header("accept", "text/html").send().await.expect("get");
+    let response = app
+        .client
+        .get(app.url("/graphql"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("get");
 
     assert_eq!(response.status(), StatusCode::OK);
     let html = response.text().await.expect("text");
@@ -94,7 +106,10 @@ async fn a_mutation_sent_with_get_is_refused(backend: Backend) {
 
     let response = app
         .client
-        .get(get_url(&app, r#"mutation { createBlacklistEntry(input: { ip: "10.1.1.1" }) { id } }"#))
+        .get(get_url(
+            &app,
+            r#"mutation { createBlacklistEntry(input: { ip: "10.1.1.1" }) { id } }"#,
+        ))
         .bearer_auth(&token)
         .send()
         .await
@@ -109,8 +124,18 @@ async fn a_mutation_sent_with_get_is_refused(backend: Backend) {
 async fn health_and_readiness_probes_answer(backend: Backend) {
     let app = spawn_app(backend).await;
 
-    let health = app.client.get(app.url("/healthz")).send().await.expect("healthz");
-    let ready = app.client.get(app.url("/readyz")).send().await.expect("readyz");
+    let health = app
+        .client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("healthz");
+    let ready = app
+        .client
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .expect("readyz");
 
     assert_eq!(health.status(), StatusCode::OK);
     assert_eq!(ready.status(), StatusCode::OK);
@@ -136,9 +161,18 @@ async fn a_body_over_the_limit_is_refused_as_too_large(backend: Backend) {
 async fn every_response_carries_a_request_id(backend: Backend) {
     let app = spawn_app(backend).await;
 
-    let response = app.client.post(app.url("/graphql")).json(&json!({ "query": "{ me { username } }" })).send().await.expect("post");
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": "{ me { username } }" }))
+        .send()
+        .await
+        .expect("post");
 
-    let id = response.headers().get("x-request-id").expect("x-request-id header");
+    let id = response
+        .headers()
+        .get("x-request-id")
+        .expect("x-request-id header");
     assert!(!id.is_empty());
 }
 

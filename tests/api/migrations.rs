@@ -9,15 +9,23 @@ async fn migrations_apply_roll_back_and_apply_again(backend: Backend) {
     let storage = TestStorage::create(backend).await;
     let config = test_config(backend, &storage);
     std::fs::create_dir_all(config.data_dir.clone()).expect("data dir");
-    let db = Database::connect(config.database_url()).await.expect("connect");
+    let db = Database::connect(config.database_url())
+        .await
+        .expect("connect");
 
     Migrator::up(&db, None).await.expect("migrations apply");
-    Migrator::down(&db, None).await.expect("migrations roll back");
-    Migrator::up(&db, None).await.expect("migrations apply again");
+    Migrator::down(&db, None)
+        .await
+        .expect("migrations roll back");
+    Migrator::up(&db, None)
+        .await
+        .expect("migrations apply again");
 
-    let pending = Migrator::get_pending_migrations(&db).await.expect("pending migrations");
+    let pending = Migrator::get_pending_migrations(&db)
+        .await
+        .expect("pending migrations");
     assert!(pending.is_empty());
     db.close().await.expect("close");
 }
 
-crate::on_backends!([sqlite, postgres, mysql] [migrations_apply_roll_back_and_apply_again]);
+crate::on_backends!([sqlite, postgres, mysql][migrations_apply_roll_back_and_apply_again]);

@@ -15,7 +15,12 @@ fn well_signed_token() -> String {
     let claims = json!({
         "sub": uuid::Uuid::now_v7(), "jti": uuid::Uuid::now_v7(), "kind": "USER", "iat": now, "exp": now + 600,
     });
-    encode(&Header::default(), &claims, &EncodingKey::from_secret(JWT_SECRET.as_bytes())).expect("sign")
+    encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .expect("sign")
 }
 
 async fn guarded_fields_are_unavailable_when_redis_is_unreachable(backend: Backend) {
@@ -26,9 +31,15 @@ async fn guarded_fields_are_unavailable_when_redis_is_unreachable(backend: Backe
     .await;
     let token = well_signed_token();
 
-    let me = app.gql("{ me { username } }", json!({}), Some(&token)).await;
+    let me = app
+        .gql("{ me { username } }", json!({}), Some(&token))
+        .await;
     let create = app
-        .gql(r#"mutation { createBlacklistEntry(input: { ip: "10.9.9.9" }) { id } }"#, json!({}), Some(&token))
+        .gql(
+            r#"mutation { createBlacklistEntry(input: { ip: "10.9.9.9" }) { id } }"#,
+            json!({}),
+            Some(&token),
+        )
         .await;
 
     assert_eq!(error_code(&me), "SERVICE_UNAVAILABLE");
@@ -62,11 +73,19 @@ async fn readiness_reports_an_unreachable_token_store(backend: Backend) {
     })
     .await;
 
-    let response = app.client.get(app.url("/readyz")).send().await.expect("readyz");
+    let response = app
+        .client
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .expect("readyz");
 
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body: Value = response.json().await.expect("json");
-    assert_eq!(body, json!({ "database": "ok", "tokenStore": "unavailable" }));
+    assert_eq!(
+        body,
+        json!({ "database": "ok", "tokenStore": "unavailable" })
+    );
 }
 
 crate::on_backends!(

@@ -68,7 +68,8 @@ pub struct CreateBlacklistEntryInput {
 /// Omitted fields stay as they are; `null` clears `remark` or `bpmStatus`.
 #[derive(InputObject)]
 pub struct UpdateBlacklistEntryInput {
-    pub ip: Option<String>,
+    // Not `Option`: that would read `null` as "unchanged", and an entry cannot lose its address.
+    pub ip: MaybeUndefined<String>,
     pub remark: MaybeUndefined<String>,
     pub bpm_status: MaybeUndefined<String>,
 }
@@ -104,7 +105,16 @@ impl CreateBlacklistEntryInput {
 impl UpdateBlacklistEntryInput {
     pub fn parse(self) -> Result<EntryChanges, ApiError> {
         Ok(EntryChanges {
-            ip: self.ip.as_deref().map(parse_ip).transpose()?,
+            ip: match self.ip {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => {
+                    return Err(ApiError::bad_input(
+                        "ip",
+                        "must not be null; omit it to keep the address",
+                    ));
+                }
+                MaybeUndefined::Value(ip) => Some(parse_ip(&ip)?),
+            },
             remark: clearable("remark", self.remark, MAX_REMARK_CHARS)?,
             bpm_status: clearable("bpmStatus", self.bpm_status, MAX_BPM_STATUS_CHARS)?,
         })
