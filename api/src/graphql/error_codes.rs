@@ -1,68 +1,30 @@
 //! Gives every error that async-graphql raises itself an `extensions.code`, as ours carry.
+//!
+//! Done once per response rather than with an async-graphql extension: registering any
+//! extension makes every field resolution go through boxed extension hooks.
 
-use std::sync::Arc;
-
-use async_graphql::{
-    Response, ServerError, ServerResult, ValidationResult, Variables,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
-    },
-    parser::types::ExecutableDocument,
-};
+use async_graphql::{Response, ServerError};
 
 use crate::error::code;
 
-pub struct ErrorCodes;
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodesExtension)
-    }
+/// A syntax error, coded before execution (the handler parses the document itself).
+pub fn parse_failed(error: async_graphql::parser::Error) -> Response {
+    let mut error = ServerError::from(error);
+    set_code_if_missing(&mut error, code::GRAPHQL_PARSE_FAILED);
+    Response::from_errors(vec![error])
 }
 
-struct ErrorCodesExtension;
-
-#[async_trait::async_trait]
-impl Extension for ErrorCodesExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables).await.map_err(|mut error| {
-            set_code_if_missing(&mut error, code::GRAPHQL_PARSE_FAILED);
-            error
-        })
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|mut errors| {
-            for error in &mut errors {
-                set_code_if_missing(error, code::GRAPHQL_VALIDATION_FAILED);
-            }
-            errors
-        })
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
-        // Our resolvers and guards always set a code; an error without one comes from
-        // async-graphql coercing an argument or variable, which is the caller's input.
-        for error in &mut response.errors {
-            set_code_if_missing(error, code::BAD_USER_INPUT);
-        }
-        response
+/// Codes the errors our resolvers did not raise: those without a path were found before execution
+/// (validation, depth and complexity limits, variable types); those with one come from coercing a
+/// field's arguments, which is the caller's input.
+pub fn fill_missing(response: &mut Response) {
+    for error in &mut response.errors {
+        let fallback = if error.path.is_empty() {
+            code::GRAPHQL_VALIDATION_FAILED
+        } else {
+            code::BAD_USER_INPUT
+        };
+        set_code_if_missing(error, fallback);
     }
 }
 

@@ -1,5 +1,6 @@
 //! The GraphQL API: schema assembly, the types it exposes, and thin resolvers over `db::`.
 
+pub mod documents;
 pub mod error_codes;
 pub mod mutation;
 pub mod query;

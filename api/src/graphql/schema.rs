@@ -2,7 +2,7 @@
 
 use async_graphql::{EmptySubscription, Schema};
 
-use super::{error_codes::ErrorCodes, mutation::MutationRoot, query::QueryRoot};
+use super::{mutation::MutationRoot, query::QueryRoot};
 use crate::state::AppState;
 
 pub type ApiSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -28,5 +28,4 @@ fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, Emp
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
-    .extension(ErrorCodes)
 }

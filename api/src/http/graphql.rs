@@ -3,7 +3,7 @@
 use async_graphql::{
     ParseRequestError,
     http::GraphiQLSource,
-    parser::{parse_query, types::OperationType},
+    parser::types::{ExecutableDocument, OperationType},
 };
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::{
@@ -15,17 +15,20 @@ use axum::{
 use serde_json::json;
 
 use super::server::HttpState;
-use crate::error::code;
+use crate::{error::code, graphql::error_codes};
 
-/// POST /graphql (and GET with a `query` parameter): the token work happens here, once per request.
+/// POST /graphql.
 pub async fn execute(
     State(http): State<HttpState>,
     headers: HeaderMap,
     request: GraphQLRequest<BadRequest>,
 ) -> GraphQLResponse {
-    let auth = http.state.sessions.authenticate(&headers).await;
-    http.schema
-        .execute(request.into_inner().data(auth))
+    let mut request = request.into_inner();
+    match http.documents.parse(&request.query) {
+        Ok(document) => request.set_parsed_query(document),
+        Err(error) => return error_codes::parse_failed(error).into(),
+    }
+    authenticate_and_execute(&http, &headers, request)
         .await
         .into()
 }
@@ -36,25 +39,40 @@ pub async fn get(State(http): State<HttpState>, headers: HeaderMap, uri: Uri) ->
     if query_string.is_empty() {
         return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
     }
-    let request = match async_graphql::http::parse_query_string(query_string) {
+    let mut request = match async_graphql::http::parse_query_string(query_string) {
         Ok(request) => request,
         Err(error) => return bad_request(StatusCode::BAD_REQUEST, &error.to_string()),
     };
+    let document = match http.documents.parse(&request.query) {
+        Ok(document) => document,
+        Err(error) => {
+            return GraphQLResponse::from(error_codes::parse_failed(error)).into_response();
+        }
+    };
     // A GET must not change anything: links and prefetches would otherwise fire mutations.
-    if is_mutation(&request.query, request.operation_name.as_deref()) {
+    if is_mutation(&document, request.operation_name.as_deref()) {
         return bad_request(
             StatusCode::METHOD_NOT_ALLOWED,
             "mutations must be sent with POST",
         );
     }
-    let auth = http.state.sessions.authenticate(&headers).await;
-    GraphQLResponse::from(http.schema.execute(request.data(auth)).await).into_response()
+    request.set_parsed_query(document);
+    GraphQLResponse::from(authenticate_and_execute(&http, &headers, request).await).into_response()
 }
 
-fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
-    let Ok(document) = parse_query(query) else {
-        return false; // execution reports the syntax error with its code
-    };
+/// The token work happens here, once per request, and its outcome rides in the request data.
+async fn authenticate_and_execute(
+    http: &HttpState,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+) -> async_graphql::Response {
+    let auth = http.state.sessions.authenticate(headers).await;
+    let mut response = http.schema.execute(request.data(auth)).await;
+    error_codes::fill_missing(&mut response);
+    response
+}
+
+fn is_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
     document
         .operations
         .iter()

@@ -14,7 +14,10 @@ use tower_http::{
 use super::{graphql, health};
 use crate::{
     config::Config,
-    graphql::schema::{ApiSchema, build_schema},
+    graphql::{
+        documents::DocumentCache,
+        schema::{ApiSchema, build_schema},
+    },
     state::AppState,
 };
 
@@ -22,6 +25,7 @@ use crate::{
 #[derive(Clone)]
 pub struct HttpState {
     pub schema: ApiSchema,
+    pub documents: DocumentCache,
     pub state: AppState,
     pub dependency_timeout: Duration,
 }
@@ -29,6 +33,7 @@ pub struct HttpState {
 pub fn router(state: AppState, config: &Config) -> Router {
     let http = HttpState {
         schema: build_schema(state.clone()),
+        documents: DocumentCache::default(),
         state,
         dependency_timeout: config.dependency_timeout(),
     };
