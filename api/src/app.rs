@@ -6,7 +6,10 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::{
-    auth::{jwt::JwtKeys, liveness, password::Passwords, session::Sessions},
+    auth::{
+        jwt::JwtKeys, liveness, password::Passwords, session::Sessions, throttle::LoginThrottle,
+    },
+    blacklist::{self, Blacklist},
     bootstrap,
     config::Config,
     db,
@@ -24,6 +27,7 @@ impl App {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let state = build_state(config).await?;
         bootstrap::ensure_admin(&state, config).await?;
+        blacklist::watch::spawn(state.clone(), config.blacklist_refresh());
         let router = server::router(state.clone(), config);
         Ok(Self { state, router })
     }
@@ -50,9 +54,12 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
     if config.migrate_on_start {
         db::migrate(&db).await?;
     }
+    let blacklist = Blacklist::load(&db).await?;
     Ok(AppState {
         db,
+        throttle: LoginThrottle::new(config, store.clone()),
         sessions: Sessions::new(config, keys, store),
         passwords,
+        blacklist,
     })
 }

@@ -7,8 +7,8 @@ use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use crate::{
+    accounts,
     app::{self, App},
-    auth::permission,
     bootstrap::generate_password,
     config::Config,
     db::{self, user::NewUser},
@@ -43,6 +43,9 @@ pub enum Command {
     /// Manage roles and their permissions.
     #[command(subcommand)]
     Role(RoleCommand),
+    /// Manage service accounts (jobs and other services).
+    #[command(subcommand)]
+    Service(ServiceCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,6 +69,30 @@ pub enum UserCommand {
         #[arg(long)]
         display_name: Option<String>,
     },
+    /// Disable a user: they can no longer log in, and their live tokens die at once.
+    Disable { username: String },
+    /// Set a new password (read from stdin); the user's live tokens die at once.
+    Passwd {
+        username: String,
+        /// Read the password from the first line of standard input (required: never on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Create a service account and print its client secret, once.
+    Create {
+        client_id: String,
+        /// A permission the account holds (repeatable).
+        #[arg(long = "permission")]
+        permissions: Vec<String>,
+    },
+    /// Issue a new client secret and print it, once; the old secret stops working.
+    Rotate { client_id: String },
+    /// Disable a service account and kill all its live tokens at once.
+    Disable { client_id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,6 +135,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             company,
             display_name,
         }) => {
+            accounts::check_name("username", &username)?;
             let state = app::build_state(&config).await?;
             let (password, generated) = if password_stdin {
                 (read_password_line()?, false)
@@ -129,24 +157,53 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("created user `{username}`");
             }
         }
-        Command::Role(RoleCommand::Grant { role, permissions }) => {
-            check_permissions(&permissions)?;
+        Command::User(UserCommand::Disable { username }) => {
             let state = app::build_state(&config).await?;
-            db::role::grant(&state.db, &role, &permissions).await?;
-            println!("role `{role}` now holds {}", permissions.join(", "));
+            let revoked = accounts::disable_user(&state, &username).await?;
+            println!("disabled user `{username}`; revoked {revoked} live token(s)");
+        }
+        Command::User(UserCommand::Passwd { username, .. }) => {
+            let password = read_password_line()?;
+            let state = app::build_state(&config).await?;
+            let revoked = accounts::change_password(&state, &username, &password).await?;
+            println!("changed the password of `{username}`; revoked {revoked} live token(s)");
+        }
+        Command::Role(RoleCommand::Grant { role, permissions }) => {
+            accounts::check_permissions(&permissions)?;
+            let state = app::build_state(&config).await?;
+            let updated = accounts::grant_role(&state, &role, &permissions).await?;
+            println!(
+                "role `{role}` now holds {}; updated {updated} live token(s)",
+                permissions.join(", ")
+            );
         }
         Command::Role(RoleCommand::Revoke { role, permissions }) => {
             let state = app::build_state(&config).await?;
-            let removed = db::role::revoke(&state.db, &role, &permissions).await?;
-            println!("withdrew {removed} permission(s) from role `{role}`");
+            let (removed, updated) = accounts::revoke_role(&state, &role, &permissions).await?;
+            println!(
+                "withdrew {removed} permission(s) from role `{role}`; updated {updated} live token(s)"
+            );
         }
-    }
-    Ok(())
-}
-
-fn check_permissions(permissions: &[String]) -> anyhow::Result<()> {
-    for p in permissions {
-        permission::validate(p).map_err(anyhow::Error::msg)?;
+        Command::Service(ServiceCommand::Create {
+            client_id,
+            permissions,
+        }) => {
+            let state = app::build_state(&config).await?;
+            let secret = accounts::create_service(&state, &client_id, &permissions).await?;
+            println!(
+                "created service account `{client_id}`; its client secret (shown only now): {secret}"
+            );
+        }
+        Command::Service(ServiceCommand::Rotate { client_id }) => {
+            let state = app::build_state(&config).await?;
+            let secret = accounts::rotate_service(&state, &client_id).await?;
+            println!("new client secret of `{client_id}` (shown only now): {secret}");
+        }
+        Command::Service(ServiceCommand::Disable { client_id }) => {
+            let state = app::build_state(&config).await?;
+            let revoked = accounts::disable_service(&state, &client_id).await?;
+            println!("disabled service account `{client_id}`; revoked {revoked} live token(s)");
+        }
     }
     Ok(())
 }

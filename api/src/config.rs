@@ -3,6 +3,7 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{ArgAction, Args};
+use ipnet::IpNet;
 use secrecy::SecretString;
 
 /// Defaults shared by the CLI parser and [`Config::default`], so the two cannot drift.
@@ -19,6 +20,16 @@ pub mod defaults {
     pub const DEPENDENCY_TIMEOUT_MS: u64 = 2_000;
     pub const DATABASE_MAX_CONNECTIONS: u32 = 16;
     pub const REQUEST_BODY_LIMIT_BYTES: usize = 1024 * 1024;
+    pub const SERVICE_TOKEN_DEFAULT_TTL_SECS: u64 = 300;
+    pub const SERVICE_TOKEN_MAX_TTL_SECS: u64 = 3600;
+    pub const LOGIN_MAX_FAILURES: u64 = 5;
+    pub const LOGIN_FAILURE_WINDOW_SECS: u64 = 15 * 60;
+    pub const QUERY_MAX_DEPTH: usize = 10;
+    pub const QUERY_MAX_COMPLEXITY: usize = 1000;
+    pub const QUERY_MAX_ALIASES: usize = 30;
+    pub const BATCH_MAX_SIZE: usize = 10;
+    pub const REQUEST_TIMEOUT_MS: u64 = 10_000;
+    pub const BLACKLIST_REFRESH_MS: u64 = 250;
 }
 
 /// Server configuration. Every field is an environment variable (or the matching `--flag`).
@@ -88,6 +99,58 @@ pub struct Config {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "REQUEST_BODY_LIMIT_BYTES", default_value_t = defaults::REQUEST_BODY_LIMIT_BYTES)]
     pub request_body_limit_bytes: usize,
+
+    /// Lifetime of a service token when `serviceLogin` asks for none.
+    #[arg(long, env = "SERVICE_TOKEN_DEFAULT_TTL_SECS", default_value_t = defaults::SERVICE_TOKEN_DEFAULT_TTL_SECS)]
+    pub service_token_default_ttl_secs: u64,
+
+    /// Longest lifetime a service token may ask for; more is BAD_USER_INPUT.
+    #[arg(long, env = "SERVICE_TOKEN_MAX_TTL_SECS", default_value_t = defaults::SERVICE_TOKEN_MAX_TTL_SECS)]
+    pub service_token_max_ttl_secs: u64,
+
+    /// Proxies (comma-separated CIDR blocks) whose X-Forwarded-For is believed. Empty: the header is ignored.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
+    pub trusted_proxies: Vec<IpNet>,
+
+    /// Failed logins per username or per client address before further attempts are refused.
+    #[arg(long, env = "LOGIN_MAX_FAILURES", default_value_t = defaults::LOGIN_MAX_FAILURES)]
+    pub login_max_failures: u64,
+
+    /// Window, in seconds from the first failure, over which failed logins are counted.
+    #[arg(long, env = "LOGIN_FAILURE_WINDOW_SECS", default_value_t = defaults::LOGIN_FAILURE_WINDOW_SECS)]
+    pub login_failure_window_secs: u64,
+
+    /// Deepest selection nesting a query may have.
+    #[arg(long, env = "QUERY_MAX_DEPTH", default_value_t = defaults::QUERY_MAX_DEPTH)]
+    pub query_max_depth: usize,
+
+    /// Highest complexity (roughly, fields to resolve) a query may have.
+    #[arg(long, env = "QUERY_MAX_COMPLEXITY", default_value_t = defaults::QUERY_MAX_COMPLEXITY)]
+    pub query_max_complexity: usize,
+
+    /// Most aliased fields a document may hold.
+    #[arg(long, env = "QUERY_MAX_ALIASES", default_value_t = defaults::QUERY_MAX_ALIASES)]
+    pub query_max_aliases: usize,
+
+    /// Most operations one batched request (a JSON array) may carry.
+    #[arg(long, env = "BATCH_MAX_SIZE", default_value_t = defaults::BATCH_MAX_SIZE)]
+    pub batch_max_size: usize,
+
+    /// Longest a request may execute, in milliseconds, before it is answered with TIMEOUT.
+    #[arg(long, env = "REQUEST_TIMEOUT_MS", default_value_t = defaults::REQUEST_TIMEOUT_MS)]
+    pub request_timeout_ms: u64,
+
+    /// Serve schema introspection (switch off in production if the schema is private).
+    #[arg(long, env = "INTROSPECTION", default_value_t = true, action = ArgAction::Set)]
+    pub introspection: bool,
+
+    /// Serve the GraphiQL playground on GET /graphql.
+    #[arg(long, env = "PLAYGROUND", default_value_t = true, action = ArgAction::Set)]
+    pub playground: bool,
+
+    /// How often, in milliseconds, an instance checks whether another one changed the blacklist.
+    #[arg(long, env = "BLACKLIST_REFRESH_MS", default_value_t = defaults::BLACKLIST_REFRESH_MS)]
+    pub blacklist_refresh_ms: u64,
 }
 
 impl Default for Config {
@@ -111,6 +174,19 @@ impl Default for Config {
             password_hash_parallelism: defaults::PASSWORD_HASH_PARALLELISM,
             dependency_timeout_ms: defaults::DEPENDENCY_TIMEOUT_MS,
             request_body_limit_bytes: defaults::REQUEST_BODY_LIMIT_BYTES,
+            service_token_default_ttl_secs: defaults::SERVICE_TOKEN_DEFAULT_TTL_SECS,
+            service_token_max_ttl_secs: defaults::SERVICE_TOKEN_MAX_TTL_SECS,
+            trusted_proxies: Vec::new(),
+            login_max_failures: defaults::LOGIN_MAX_FAILURES,
+            login_failure_window_secs: defaults::LOGIN_FAILURE_WINDOW_SECS,
+            query_max_depth: defaults::QUERY_MAX_DEPTH,
+            query_max_complexity: defaults::QUERY_MAX_COMPLEXITY,
+            query_max_aliases: defaults::QUERY_MAX_ALIASES,
+            batch_max_size: defaults::BATCH_MAX_SIZE,
+            request_timeout_ms: defaults::REQUEST_TIMEOUT_MS,
+            introspection: true,
+            playground: true,
+            blacklist_refresh_ms: defaults::BLACKLIST_REFRESH_MS,
         }
     }
 }
@@ -133,6 +209,18 @@ impl Config {
 
     pub fn token_max_ttl(&self) -> Duration {
         Duration::from_secs(self.token_max_ttl_secs)
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+
+    pub fn blacklist_refresh(&self) -> Duration {
+        Duration::from_millis(self.blacklist_refresh_ms)
+    }
+
+    pub fn login_failure_window(&self) -> Duration {
+        Duration::from_secs(self.login_failure_window_secs)
     }
 
     pub fn dependency_timeout(&self) -> Duration {
@@ -163,6 +251,14 @@ impl Config {
         );
         Ok(())
     }
+}
+
+fn parse_net(value: &str) -> Result<IpNet, String> {
+    let value = value.trim();
+    value
+        .parse::<IpNet>()
+        .or_else(|_| value.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("`{value}` is not a CIDR block or address"))
 }
 
 fn parse_secret(value: &str) -> Result<SecretString, std::convert::Infallible> {

@@ -14,7 +14,12 @@ pub mod code {
     pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    pub const TOO_MANY_REQUESTS: &str = "TOO_MANY_REQUESTS";
+    pub const TIMEOUT: &str = "TIMEOUT";
 }
+
+/// `extensions.reason` of a request refused because its address is on the blacklist.
+pub const IP_BLACKLISTED: &str = "IP_BLACKLISTED";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -23,10 +28,16 @@ pub enum ApiError {
     /// One message for an unknown user and a wrong password, so neither can be told apart.
     #[error("invalid username or password")]
     InvalidCredentials,
+    #[error("invalid client id or client secret")]
+    InvalidClientCredentials,
     #[error("the token is invalid, expired or revoked")]
     InvalidToken,
     #[error("you have no permission for this interface: {permission}")]
     Forbidden { permission: String },
+    #[error("your address is on the blacklist")]
+    IpBlacklisted,
+    #[error("too many failed attempts; retry in {retry_after} seconds")]
+    TooManyRequests { retry_after: u64 },
     #[error("{field}: {reason}")]
     BadInput { field: &'static str, reason: String },
     #[error("{what} not found")]
@@ -42,10 +53,12 @@ pub enum ApiError {
 impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Unauthenticated | Self::InvalidCredentials | Self::InvalidToken => {
-                code::UNAUTHENTICATED
-            }
-            Self::Forbidden { .. } => code::FORBIDDEN,
+            Self::Unauthenticated
+            | Self::InvalidCredentials
+            | Self::InvalidClientCredentials
+            | Self::InvalidToken => code::UNAUTHENTICATED,
+            Self::Forbidden { .. } | Self::IpBlacklisted => code::FORBIDDEN,
+            Self::TooManyRequests { .. } => code::TOO_MANY_REQUESTS,
             Self::BadInput { .. } => code::BAD_USER_INPUT,
             Self::NotFound { .. } => code::NOT_FOUND,
             Self::Conflict(_) => code::CONFLICT,
@@ -93,6 +106,8 @@ impl ErrorExtensions for ApiError {
             match self {
                 Self::Forbidden { permission } => ext.set("permission", permission.as_str()),
                 Self::BadInput { field, .. } => ext.set("field", *field),
+                Self::IpBlacklisted => ext.set("reason", IP_BLACKLISTED),
+                Self::TooManyRequests { retry_after } => ext.set("retryAfter", *retry_after),
                 _ => {}
             }
         })

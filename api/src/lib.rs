@@ -1,8 +1,10 @@
 //! A GraphQL API server for token-secured interfaces: JWT login, token liveness in Redis,
 //! per-user permission guards, and an IP blacklist stored through SeaORM.
 
+pub mod accounts;
 pub mod app;
 pub mod auth;
+pub mod blacklist;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;

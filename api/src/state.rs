@@ -2,11 +2,16 @@
 
 use sea_orm::DatabaseConnection;
 
-use crate::auth::{password::Passwords, session::Sessions};
+use crate::{
+    auth::{password::Passwords, session::Sessions, throttle::LoginThrottle},
+    blacklist::Blacklist,
+};
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub sessions: Sessions,
     pub passwords: Passwords,
+    pub throttle: LoginThrottle,
+    pub blacklist: Blacklist,
 }

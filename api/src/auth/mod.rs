@@ -9,6 +9,7 @@ pub mod permission;
 pub mod principal;
 pub mod request;
 pub mod session;
+pub mod throttle;
 
 pub use principal::{Principal, PrincipalKind};
 pub use request::RequestAuth;

@@ -4,6 +4,7 @@ pub const BLACKLIST_READ: &str = "blacklist:read";
 pub const BLACKLIST_CREATE: &str = "blacklist:create";
 pub const BLACKLIST_UPDATE: &str = "blacklist:update";
 pub const BLACKLIST_DELETE: &str = "blacklist:delete";
+pub const TOKEN_REVOKE: &str = "token:revoke";
 
 /// Whether `granted` (exact, `resource:*` or `*`) covers `required`.
 pub fn covers(granted: &str, required: &str) -> bool {

@@ -25,6 +25,8 @@ pub struct Sessions {
     store: Arc<dyn TokenStore>,
     idle_ttl: Duration,
     max_ttl: Duration,
+    service_default_ttl: Duration,
+    service_max_ttl: Duration,
 }
 
 impl Sessions {
@@ -34,6 +36,8 @@ impl Sessions {
             store,
             idle_ttl: config.token_idle_ttl(),
             max_ttl: config.token_max_ttl(),
+            service_default_ttl: Duration::from_secs(config.service_token_default_ttl_secs),
+            service_max_ttl: Duration::from_secs(config.service_token_max_ttl_secs),
         }
     }
 
@@ -41,13 +45,35 @@ impl Sessions {
         self.store.as_ref()
     }
 
-    /// Signs a token for `principal` and records it as live. `ttl` shortens the absolute lifetime.
+    /// How long a person's token lives at most (TOKEN_MAX_TTL_SECS).
+    pub fn user_token_lifetime(&self) -> Duration {
+        self.max_ttl
+    }
+
+    /// The lifetime a service token asked for, checked against SERVICE_TOKEN_MAX_TTL_SECS:
+    /// more than the cap is refused rather than quietly shortened.
+    pub fn service_token_lifetime(
+        &self,
+        requested_secs: Option<i32>,
+    ) -> Result<Duration, ApiError> {
+        let max = self.service_max_ttl.as_secs();
+        match requested_secs {
+            None => Ok(self.service_default_ttl),
+            Some(secs) if secs <= 0 => Err(ApiError::bad_input("ttlSeconds", "must be at least 1")),
+            Some(secs) if secs as u64 > max => Err(ApiError::bad_input(
+                "ttlSeconds",
+                format!("must be at most {max}"),
+            )),
+            Some(secs) => Ok(Duration::from_secs(secs as u64)),
+        }
+    }
+
+    /// Signs a token for `principal`, alive for `lifetime` at most, and records it as live.
     pub async fn issue(
         &self,
         principal: Principal,
-        ttl: Option<Duration>,
+        lifetime: Duration,
     ) -> Result<IssuedToken, ApiError> {
-        let lifetime = ttl.map_or(self.max_ttl, |ttl| ttl.min(self.max_ttl));
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: principal.subject_id,
@@ -58,7 +84,12 @@ impl Sessions {
         };
         let token = self.keys.sign(&claims).map_err(ApiError::Internal)?;
         self.store
-            .insert(claims.jti, &principal, self.idle_ttl.min(lifetime))
+            .insert(
+                claims.jti,
+                &principal,
+                self.idle_ttl.min(lifetime),
+                lifetime,
+            )
             .await
             .map_err(store_error)?;
         Ok(IssuedToken {

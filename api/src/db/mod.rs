@@ -2,6 +2,7 @@
 
 pub mod blacklist;
 pub mod role;
+pub mod service_account;
 pub mod user;
 
 use anyhow::Context as _;

@@ -13,11 +13,12 @@ use crate::{db::now, error::ApiError};
 pub const ADMIN_ROLE: &str = "admin";
 
 /// Grants permissions to a role, creating the role when it does not exist. Already held ones are kept.
+/// Returns the role's id.
 pub async fn grant(
     db: &DatabaseConnection,
     role_name: &str,
     permissions: &[String],
-) -> Result<(), ApiError> {
+) -> Result<Uuid, ApiError> {
     let txn = db.begin().await?;
     let role = match role::Entity::find()
         .filter(role::Column::Name.eq(role_name))
@@ -53,15 +54,15 @@ pub async fn grant(
         .await?;
     }
     txn.commit().await?;
-    Ok(())
+    Ok(role.id)
 }
 
-/// Withdraws permissions from a role. Returns how many it held.
+/// Withdraws permissions from a role. Returns the role's id and how many of them it held.
 pub async fn revoke(
     db: &DatabaseConnection,
     role_name: &str,
     permissions: &[String],
-) -> Result<u64, ApiError> {
+) -> Result<(Uuid, u64), ApiError> {
     let role = role::Entity::find()
         .filter(role::Column::Name.eq(role_name))
         .one(db)
@@ -72,5 +73,5 @@ pub async fn revoke(
         .filter(role_permission::Column::Permission.is_in(permissions.iter().cloned()))
         .exec(db)
         .await?;
-    Ok(result.rows_affected)
+    Ok((role.id, result.rows_affected))
 }

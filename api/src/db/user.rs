@@ -96,3 +96,51 @@ pub async fn create(db: &DatabaseConnection, new: NewUser<'_>) -> Result<user::M
     txn.commit().await?;
     Ok(user)
 }
+
+/// Enables or disables a user. NOT_FOUND when there is no such user.
+pub async fn set_enabled(
+    db: &impl ConnectionTrait,
+    username: &str,
+    enabled: bool,
+) -> Result<Uuid, ApiError> {
+    update(db, username, |user| user.enabled = Set(enabled)).await
+}
+
+/// Replaces a user's password hash. NOT_FOUND when there is no such user.
+pub async fn set_password_hash(
+    db: &impl ConnectionTrait,
+    username: &str,
+    password_hash: String,
+) -> Result<Uuid, ApiError> {
+    update(db, username, |user| user.password_hash = Set(password_hash)).await
+}
+
+/// The ids of every user holding the role.
+pub async fn holders_of_role(
+    db: &impl ConnectionTrait,
+    role_id: Uuid,
+) -> Result<Vec<Uuid>, ApiError> {
+    Ok(user_role::Entity::find()
+        .select_only()
+        .column(user_role::Column::UserId)
+        .filter(user_role::Column::RoleId.eq(role_id))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+async fn update(
+    db: &impl ConnectionTrait,
+    username: &str,
+    change: impl FnOnce(&mut user::ActiveModel),
+) -> Result<Uuid, ApiError> {
+    let user = find_by_username(db, username)
+        .await?
+        .ok_or(ApiError::NotFound { what: "user" })?;
+    let id = user.id;
+    let mut active: user::ActiveModel = user.into();
+    change(&mut active);
+    active.updated_at = Set(now());
+    active.update(db).await?;
+    Ok(id)
+}

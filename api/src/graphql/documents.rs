@@ -8,20 +8,32 @@ use std::{
     sync::{Arc, RwLock},
 };
 
-use async_graphql::parser::{self, types::ExecutableDocument};
+use async_graphql::parser::{
+    self,
+    types::{ExecutableDocument, Selection, SelectionSet},
+};
 
 /// Distinct query texts kept; beyond this the cache starts over, which bounds its memory.
 const CAPACITY: usize = 256;
 /// Longer texts are parsed every time rather than kept.
 const MAX_CACHED_QUERY_BYTES: usize = 16 * 1024;
 
+/// A parsed document and what the request limits need to know of it.
+#[derive(Clone)]
+pub struct Parsed {
+    pub document: ExecutableDocument,
+    /// Aliased fields in all operations and fragments: aliases let one request ask for the same
+    /// expensive field many times over.
+    pub aliases: usize,
+}
+
 #[derive(Clone, Default)]
 pub struct DocumentCache {
-    documents: Arc<RwLock<HashMap<Box<str>, ExecutableDocument>>>,
+    documents: Arc<RwLock<HashMap<Box<str>, Parsed>>>,
 }
 
 impl DocumentCache {
-    pub fn parse(&self, query: &str) -> Result<ExecutableDocument, parser::Error> {
+    pub fn parse(&self, query: &str) -> Result<Parsed, parser::Error> {
         // A poisoned lock only means a panic elsewhere mid-insert; the map itself is still sound.
         if let Some(document) = self
             .documents
@@ -32,6 +44,8 @@ impl DocumentCache {
             return Ok(document.clone());
         }
         let document = parser::parse_query(query)?;
+        let aliases = count_aliases(&document);
+        let document = Parsed { document, aliases };
         if query.len() <= MAX_CACHED_QUERY_BYTES {
             let mut documents = self.documents.write().unwrap_or_else(|e| e.into_inner());
             if documents.len() >= CAPACITY {
@@ -41,6 +55,31 @@ impl DocumentCache {
         }
         Ok(document)
     }
+}
+
+fn count_aliases(document: &ExecutableDocument) -> usize {
+    let operations = document
+        .operations
+        .iter()
+        .map(|(_, operation)| &operation.node.selection_set.node);
+    let fragments = document
+        .fragments
+        .values()
+        .map(|fragment| &fragment.node.selection_set.node);
+    operations.chain(fragments).map(aliases_in).sum()
+}
+
+fn aliases_in(set: &SelectionSet) -> usize {
+    set.items
+        .iter()
+        .map(|selection| match &selection.node {
+            Selection::Field(field) => {
+                usize::from(field.node.alias.is_some()) + aliases_in(&field.node.selection_set.node)
+            }
+            Selection::InlineFragment(fragment) => aliases_in(&fragment.node.selection_set.node),
+            Selection::FragmentSpread(_) => 0,
+        })
+        .sum()
 }
 
 #[cfg(test)]
@@ -53,7 +92,17 @@ mod tests {
         let query = "query Q($id: ID!) { blacklistEntry(id: $id) { id ip } }";
         let first = cache.parse(query).expect("parses");
         let second = cache.parse(query).expect("parses from the cache");
-        assert_eq!(format!("{first:?}"), format!("{second:?}"));
+        assert_eq!(
+            format!("{:?}", first.document),
+            format!("{:?}", second.document)
+        );
+    }
+
+    #[test]
+    fn aliases_are_counted_in_operations_and_fragments() {
+        let cache = DocumentCache::default();
+        let query = "{ a: me { n: username } ...F } fragment F on Query { b: me { username } }";
+        assert_eq!(cache.parse(query).expect("parses").aliases, 3);
     }
 
     #[test]

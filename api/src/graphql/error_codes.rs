@@ -14,6 +14,13 @@ pub fn parse_failed(error: async_graphql::parser::Error) -> Response {
     Response::from_errors(vec![error])
 }
 
+/// A request-limit refusal found before execution.
+pub fn validation_failed(message: String) -> Response {
+    let mut error = ServerError::new(message, None);
+    set_code_if_missing(&mut error, code::GRAPHQL_VALIDATION_FAILED);
+    Response::from_errors(vec![error])
+}
+
 /// Codes the errors our resolvers did not raise: those without a path were found before execution
 /// (validation, depth and complexity limits, variable types); those with one come from coercing a
 /// field's arguments, which is the caller's input.

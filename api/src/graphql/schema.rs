@@ -3,16 +3,20 @@
 use async_graphql::{EmptySubscription, Schema};
 
 use super::{mutation::MutationRoot, query::QueryRoot};
-use crate::state::AppState;
+use crate::{config::Config, state::AppState};
 
 pub type ApiSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-/// Nesting this deep is never needed by the contract and only costs work.
-const MAX_DEPTH: usize = 10;
-const MAX_COMPLEXITY: usize = 1_000;
-
-pub fn build_schema(state: AppState) -> ApiSchema {
-    schema_builder().data(state).finish()
+pub fn build_schema(state: AppState, config: &Config) -> ApiSchema {
+    let builder = schema_builder()
+        .limit_depth(config.query_max_depth)
+        .limit_complexity(config.query_max_complexity)
+        .data(state);
+    if config.introspection {
+        builder.finish()
+    } else {
+        builder.disable_introspection().finish()
+    }
 }
 
 /// The SDL that `schema.graphql` must match (`api schema > schema.graphql`).
@@ -26,6 +30,4 @@ fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, Emp
         MutationRoot::default(),
         EmptySubscription,
     )
-    .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY)
 }

@@ -1,73 +1,156 @@
-//! The /graphql endpoint: authenticate once, execute, and answer malformed requests in GraphQL's shape.
+//! The /graphql endpoint: check the request's limits, authenticate once, execute with a deadline,
+//! and answer malformed requests in GraphQL's shape.
+
+use std::time::Duration;
 
 use async_graphql::{
-    ParseRequestError,
+    BatchRequest, BatchResponse, ParseRequestError, ServerError,
     http::GraphiQLSource,
     parser::types::{ExecutableDocument, OperationType},
 };
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
 use axum::{
-    Json,
+    Extension, Json,
     extract::State,
     http::{HeaderMap, StatusCode, Uri},
     response::{Html, IntoResponse, Response},
 };
 use serde_json::json;
 
-use super::server::HttpState;
-use crate::{error::code, graphql::error_codes};
+use super::{client_ip::ClientIp, server::HttpState};
+use crate::{
+    auth::RequestAuth,
+    error::code,
+    graphql::{documents::Parsed, error_codes},
+};
 
-/// POST /graphql.
+/// Request limits checked before execution, beyond the schema's own depth and complexity limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_aliases: usize,
+    pub max_batch: usize,
+    pub timeout: Duration,
+    pub playground: bool,
+}
+
+/// POST /graphql: one operation, or a JSON array of at most BATCH_MAX_SIZE of them.
 pub async fn execute(
     State(http): State<HttpState>,
+    Extension(client): Extension<ClientIp>,
     headers: HeaderMap,
-    request: GraphQLRequest<BadRequest>,
-) -> GraphQLResponse {
-    let mut request = request.into_inner();
-    match http.documents.parse(&request.query) {
-        Ok(document) => request.set_parsed_query(document),
-        Err(error) => return error_codes::parse_failed(error).into(),
+    request: GraphQLBatchRequest<BadRequest>,
+) -> Response {
+    match request.into_inner() {
+        BatchRequest::Single(request) => {
+            let response = match prepare(&http, request) {
+                Ok(request) => {
+                    let auth = http.state.sessions.authenticate(&headers).await;
+                    run(&http, request, auth, client).await
+                }
+                Err(refused) => *refused,
+            };
+            GraphQLResponse::from(response).into_response()
+        }
+        BatchRequest::Batch(requests) => {
+            if requests.is_empty() || requests.len() > http.limits.max_batch {
+                let message = format!(
+                    "a batch must hold 1 to {} operations",
+                    http.limits.max_batch
+                );
+                return bad_request(StatusCode::BAD_REQUEST, &message);
+            }
+            let auth = http.state.sessions.authenticate(&headers).await;
+            let mut responses = Vec::with_capacity(requests.len());
+            // One after another: a batch must not multiply the load one request can cause.
+            for request in requests {
+                responses.push(match prepare(&http, request) {
+                    Ok(request) => run(&http, request, auth.clone(), client).await,
+                    Err(refused) => *refused,
+                });
+            }
+            GraphQLResponse::from(BatchResponse::Batch(responses)).into_response()
+        }
     }
-    authenticate_and_execute(&http, &headers, request)
-        .await
-        .into()
 }
 
 /// GET /graphql: the GraphiQL playground for a browser, or a query sent in the URL.
-pub async fn get(State(http): State<HttpState>, headers: HeaderMap, uri: Uri) -> Response {
+pub async fn get(
+    State(http): State<HttpState>,
+    Extension(client): Extension<ClientIp>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
     let query_string = uri.query().unwrap_or_default();
     if query_string.is_empty() {
+        if !http.limits.playground {
+            return bad_request(StatusCode::NOT_FOUND, "the playground is switched off");
+        }
         return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
     }
-    let mut request = match async_graphql::http::parse_query_string(query_string) {
+    let request = match async_graphql::http::parse_query_string(query_string) {
         Ok(request) => request,
         Err(error) => return bad_request(StatusCode::BAD_REQUEST, &error.to_string()),
     };
-    let document = match http.documents.parse(&request.query) {
-        Ok(document) => document,
-        Err(error) => {
-            return GraphQLResponse::from(error_codes::parse_failed(error)).into_response();
-        }
+    let operation_name = request.operation_name.clone();
+    let mut request = match prepare(&http, request) {
+        Ok(request) => request,
+        Err(refused) => return GraphQLResponse::from(*refused).into_response(),
     };
     // A GET must not change anything: links and prefetches would otherwise fire mutations.
-    if is_mutation(&document, request.operation_name.as_deref()) {
+    let is_mutation = request
+        .parsed_query()
+        .is_ok_and(|doc| is_mutation(doc, operation_name.as_deref()));
+    if is_mutation {
         return bad_request(
             StatusCode::METHOD_NOT_ALLOWED,
             "mutations must be sent with POST",
         );
     }
-    request.set_parsed_query(document);
-    GraphQLResponse::from(authenticate_and_execute(&http, &headers, request).await).into_response()
+    let auth = http.state.sessions.authenticate(&headers).await;
+    GraphQLResponse::from(run(&http, request, auth, client).await).into_response()
 }
 
-/// The token work happens here, once per request, and its outcome rides in the request data.
-async fn authenticate_and_execute(
+/// Parses (through the cache) and checks the alias limit; a refusal is a ready response.
+fn prepare(
     http: &HttpState,
-    headers: &HeaderMap,
+    mut request: async_graphql::Request,
+) -> Result<async_graphql::Request, Box<async_graphql::Response>> {
+    let Parsed { document, aliases } = http
+        .documents
+        .parse(&request.query)
+        .map_err(error_codes::parse_failed)?;
+    if aliases > http.limits.max_aliases {
+        let message = format!(
+            "the document has {aliases} aliases; at most {} are allowed",
+            http.limits.max_aliases
+        );
+        return Err(Box::new(error_codes::validation_failed(message)));
+    }
+    request.set_parsed_query(document);
+    Ok(request)
+}
+
+/// Executes with the caller's identity in the request data, within the request deadline.
+async fn run(
+    http: &HttpState,
     request: async_graphql::Request,
+    auth: RequestAuth,
+    client: ClientIp,
 ) -> async_graphql::Response {
-    let auth = http.state.sessions.authenticate(headers).await;
-    let mut response = http.schema.execute(request.data(auth)).await;
+    let request = request.data(auth).data(client);
+    // On timeout the execution future is dropped: an open transaction rolls back, nothing is half-written.
+    let mut response =
+        match tokio::time::timeout(http.limits.timeout, http.schema.execute(request)).await {
+            Ok(response) => response,
+            Err(_) => {
+                let mut error = ServerError::new("the request took too long and was stopped", None);
+                error
+                    .extensions
+                    .get_or_insert_with(Default::default)
+                    .set("code", code::TIMEOUT);
+                async_graphql::Response::from_errors(vec![error])
+            }
+        };
     error_codes::fill_missing(&mut response);
     response
 }
@@ -109,7 +192,7 @@ impl IntoResponse for BadRequest {
 }
 
 fn bad_request(status: StatusCode, message: &str) -> Response {
-    error_response(status, message, code::BAD_REQUEST)
+    error_response(status, message, code::BAD_REQUEST, None)
 }
 
 /// A panic anywhere below becomes a 500 with a coded GraphQL error, never a dropped connection.
@@ -124,10 +207,21 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
         StatusCode::INTERNAL_SERVER_ERROR,
         "internal error",
         code::INTERNAL_SERVER_ERROR,
+        None,
     )
 }
 
-fn error_response(status: StatusCode, message: &str, code: &str) -> Response {
-    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+/// A GraphQL-shaped error body for a request refused before execution.
+pub fn error_response(
+    status: StatusCode,
+    message: &str,
+    code: &str,
+    reason: Option<&str>,
+) -> Response {
+    let mut extensions = json!({ "code": code });
+    if let Some(reason) = reason {
+        extensions["reason"] = json!(reason);
+    }
+    let body = json!({ "errors": [{ "message": message, "extensions": extensions }] });
     (status, Json(body)).into_response()
 }

@@ -1,5 +1,7 @@
 //! HTTP: the axum router, the /graphql endpoint, health checks and serving with graceful shutdown.
 
+pub mod client_ip;
+pub mod enforce;
 pub mod graphql;
 pub mod health;
 pub mod server;

@@ -1,8 +1,9 @@
 //! The router and the serving loop, with request ids and graceful shutdown.
 
-use std::{future::Future, time::Duration};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
-use axum::{Router, http::Request, routing::get};
+use axum::{Router, http::Request, middleware, routing::get};
+use ipnet::IpNet;
 use tokio::net::TcpListener;
 use tower_http::{
     catch_panic::CatchPanicLayer,
@@ -11,7 +12,11 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use super::{graphql, health};
+use super::{
+    enforce,
+    graphql::{self, Limits},
+    health,
+};
 use crate::{
     config::Config,
     graphql::{
@@ -25,6 +30,8 @@ use crate::{
 #[derive(Clone)]
 pub struct HttpState {
     pub schema: ApiSchema,
+    pub limits: Limits,
+    pub trusted_proxies: Arc<[IpNet]>,
     pub documents: DocumentCache,
     pub state: AppState,
     pub dependency_timeout: Duration,
@@ -32,7 +39,14 @@ pub struct HttpState {
 
 pub fn router(state: AppState, config: &Config) -> Router {
     let http = HttpState {
-        schema: build_schema(state.clone()),
+        schema: build_schema(state.clone(), config),
+        limits: Limits {
+            max_aliases: config.query_max_aliases,
+            max_batch: config.batch_max_size,
+            timeout: config.request_timeout(),
+            playground: config.playground,
+        },
+        trusted_proxies: config.trusted_proxies.clone().into(),
         documents: DocumentCache::default(),
         state,
         dependency_timeout: config.dependency_timeout(),
@@ -41,6 +55,8 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::execute))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        // Runs before every route: a blacklisted client reaches nothing.
+        .layer(middleware::from_fn_with_state(http.clone(), enforce::refuse_blacklisted))
         .with_state(http)
         .layer(RequestBodyLimitLayer::new(config.request_body_limit_bytes))
         .layer(CatchPanicLayer::custom(graphql::panic_response))
@@ -59,7 +75,9 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
+    // The peer address is what the blacklist checks (see `client_ip`).
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await
 }

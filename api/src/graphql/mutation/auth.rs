@@ -1,10 +1,16 @@
-//! Logging in and out.
+//! Logging in and out, for people and for services, and revoking a user's tokens.
 
 use async_graphql::{Context, Object, ResultExt};
 
 use crate::{
-    auth::{RequestAuth, guard::Authenticated, login},
+    accounts,
+    auth::{
+        RequestAuth,
+        guard::{Authenticated, RequirePermission},
+        login, permission,
+    },
     graphql::types::auth::AuthPayload,
+    http::client_ip::ClientIp,
     state::AppState,
 };
 
@@ -21,7 +27,36 @@ impl AuthMutation {
         password: String,
     ) -> async_graphql::Result<AuthPayload> {
         let state = ctx.data::<AppState>()?;
-        let (issued, principal) = login::login(state, &username, &password).await.extend()?;
+        let address = ctx.data_opt::<ClientIp>().map(|client| client.0);
+        let (issued, principal) = login::login(state, &username, &password, address)
+            .await
+            .extend()?;
+        Ok(AuthPayload {
+            token: issued.token,
+            expires_at: issued.expires_at,
+            principal,
+        })
+    }
+
+    /// Exchanges a service account's client id and secret for a short-lived token of its own
+    /// (`ttlSeconds` defaults to 300; asking for more than the configured cap is refused).
+    async fn service_login(
+        &self,
+        ctx: &Context<'_>,
+        client_id: String,
+        client_secret: String,
+        ttl_seconds: Option<i32>,
+    ) -> async_graphql::Result<AuthPayload> {
+        let state = ctx.data::<AppState>()?;
+        let address = ctx.data_opt::<ClientIp>().map(|client| client.0);
+        let lifetime = state
+            .sessions
+            .service_token_lifetime(ttl_seconds)
+            .extend()?;
+        let (issued, principal) =
+            login::service_login(state, &client_id, &client_secret, lifetime, address)
+                .await
+                .extend()?;
         Ok(AuthPayload {
             token: issued.token,
             expires_at: issued.expires_at,
@@ -36,5 +71,19 @@ impl AuthMutation {
         let session = ctx.data::<RequestAuth>()?.session().extend()?;
         state.sessions.revoke(session.jti).await.extend()?;
         Ok(true)
+    }
+
+    /// Revokes every live token of a user, on every instance; returns how many were alive.
+    #[graphql(guard = "RequirePermission(permission::TOKEN_REVOKE)")]
+    async fn revoke_tokens(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+    ) -> async_graphql::Result<i32> {
+        let state = ctx.data::<AppState>()?;
+        let revoked = accounts::revoke_user_tokens(state, &username)
+            .await
+            .extend()?;
+        Ok(i32::try_from(revoked).unwrap_or(i32::MAX))
     }
 }

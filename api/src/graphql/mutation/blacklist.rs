@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Object, ResultExt};
 
 use crate::{
     auth::{RequestAuth, guard::RequirePermission, permission},
-    db,
+    blacklist, db,
     graphql::types::blacklist::{
         BlacklistEntry, CreateBlacklistEntryInput, UpdateBlacklistEntryInput, parse_id,
     },
@@ -56,6 +56,7 @@ impl BlacklistMutation {
         let state = ctx.data::<AppState>()?;
         let uuid = parse_id(&id).extend()?;
         db::blacklist::delete(&state.db, uuid).await.extend()?;
+        blacklist::changed(state).await.extend()?;
         Ok(ID(uuid.to_string()))
     }
 }

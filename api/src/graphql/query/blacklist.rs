@@ -9,7 +9,7 @@ use crate::{
     auth::{guard::RequirePermission, permission},
     db,
     graphql::types::{
-        blacklist::{BlacklistEntry, BlacklistFilter, parse_id},
+        blacklist::{BlacklistEntry, BlacklistFilter, parse_address, parse_id},
         pagination::{ConnectionFields, Cursor, PageArgs},
     },
     state::AppState,
@@ -35,6 +35,14 @@ impl BlacklistQuery {
             .await
             .extend()?
             .map(BlacklistEntry))
+    }
+
+    /// Whether requests from this address are refused, answered by the same matcher that refuses them.
+    #[graphql(guard = "RequirePermission(permission::BLACKLIST_READ)")]
+    async fn is_blocked(&self, ctx: &Context<'_>, ip: String) -> async_graphql::Result<bool> {
+        let state = ctx.data::<AppState>()?;
+        let addr = parse_address(&ip).extend()?;
+        Ok(state.blacklist.contains(addr))
     }
 
     /// Entries oldest first, as a Relay connection (`first` defaults to 20; at most 100 per page).

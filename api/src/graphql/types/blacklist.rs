@@ -143,6 +143,14 @@ pub fn parse_id(id: &ID) -> Result<Uuid, ApiError> {
         .map_err(|_| ApiError::bad_input("id", format!("`{}` is not a valid id", id.as_str())))
 }
 
+/// One address (not a block), as `isBlocked` takes it.
+pub fn parse_address(raw: &str) -> Result<std::net::IpAddr, ApiError> {
+    raw.trim()
+        .parse::<std::net::IpAddr>()
+        .map(|addr| addr.to_canonical())
+        .map_err(|_| ApiError::bad_input("ip", format!("`{raw}` is not an IPv4 or IPv6 address")))
+}
+
 fn parse_ip(raw: &str) -> Result<String, ApiError> {
     ip::canonicalize(raw).map_err(|reason| ApiError::bad_input("ip", reason))
 }

@@ -1,0 +1,108 @@
+//! Service accounts: the credentials and permissions of jobs and other services.
+
+use entity::{service_account, service_account_permission};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::{
+    db::{conflict_or, now},
+    error::ApiError,
+};
+
+pub async fn find_by_client_id(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+) -> Result<Option<service_account::Model>, ApiError> {
+    Ok(service_account::Entity::find()
+        .filter(service_account::Column::ClientId.eq(client_id))
+        .one(db)
+        .await?)
+}
+
+pub async fn permissions(db: &impl ConnectionTrait, id: Uuid) -> Result<Vec<String>, ApiError> {
+    Ok(service_account_permission::Entity::find()
+        .select_only()
+        .column(service_account_permission::Column::Permission)
+        .filter(service_account_permission::Column::ServiceAccountId.eq(id))
+        .order_by_asc(service_account_permission::Column::Permission)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Creates an account with its permissions, all or nothing. A taken client id is a CONFLICT.
+pub async fn create(
+    db: &DatabaseConnection,
+    client_id: &str,
+    secret_hash: String,
+    permissions: &[String],
+) -> Result<service_account::Model, ApiError> {
+    let txn = db.begin().await?;
+    let now = now();
+    let account = service_account::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        client_id: Set(client_id.to_owned()),
+        secret_hash: Set(secret_hash),
+        enabled: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|error| {
+        conflict_or(error, || {
+            format!("service account `{client_id}` already exists")
+        })
+    })?;
+    let mut permissions = permissions.to_vec();
+    permissions.sort();
+    permissions.dedup();
+    for permission in permissions {
+        service_account_permission::ActiveModel {
+            service_account_id: Set(account.id),
+            permission: Set(permission),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(account)
+}
+
+/// Replaces the secret hash (rotation). NOT_FOUND when there is no such account.
+pub async fn set_secret(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+    secret_hash: String,
+) -> Result<Uuid, ApiError> {
+    update(db, client_id, |account| {
+        account.secret_hash = Set(secret_hash)
+    })
+    .await
+}
+
+/// Disables the account so it can no longer log in.
+pub async fn disable(db: &impl ConnectionTrait, client_id: &str) -> Result<Uuid, ApiError> {
+    update(db, client_id, |account| account.enabled = Set(false)).await
+}
+
+async fn update(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+    change: impl FnOnce(&mut service_account::ActiveModel),
+) -> Result<Uuid, ApiError> {
+    let account = find_by_client_id(db, client_id)
+        .await?
+        .ok_or(ApiError::NotFound {
+            what: "service account",
+        })?;
+    let id = account.id;
+    let mut active: service_account::ActiveModel = account.into();
+    change(&mut active);
+    active.updated_at = Set(now());
+    active.update(db).await?;
+    Ok(id)
+}
