@@ -19,6 +19,8 @@ pub mod defaults {
     pub const PASSWORD_HASH_PARALLELISM: u32 = 1;
     pub const DEPENDENCY_TIMEOUT_MS: u64 = 2_000;
     pub const DATABASE_MAX_CONNECTIONS: u32 = 16;
+    /// SQLite serialises writes and every connection keeps its own page cache: a few suffice.
+    pub const SQLITE_MAX_CONNECTIONS: u32 = 4;
     pub const REQUEST_BODY_LIMIT_BYTES: usize = 1024 * 1024;
     pub const SERVICE_TOKEN_DEFAULT_TTL_SECS: u64 = 300;
     pub const SERVICE_TOKEN_MAX_TTL_SECS: u64 = 3600;
@@ -52,9 +54,9 @@ pub struct Config {
     #[arg(long, env = "MIGRATE_ON_START", default_value_t = true, action = ArgAction::Set)]
     pub migrate_on_start: bool,
 
-    /// Maximum size of the database connection pool.
-    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = defaults::DATABASE_MAX_CONNECTIONS)]
-    pub database_max_connections: u32,
+    /// Maximum size of the database connection pool. Unset: 16, or 4 for SQLite.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS")]
+    pub database_max_connections: Option<u32>,
 
     /// Redis URL for token liveness. Unset: an in-process store (single instance only).
     #[arg(long, env = "REDIS_URL")]
@@ -162,7 +164,7 @@ impl Default for Config {
             database_url: None,
             data_dir: PathBuf::from(defaults::DATA_DIR),
             migrate_on_start: true,
-            database_max_connections: defaults::DATABASE_MAX_CONNECTIONS,
+            database_max_connections: None,
             redis_url: None,
             redis_key_prefix: defaults::REDIS_KEY_PREFIX.to_owned(),
             jwt_secret: None,
@@ -201,6 +203,15 @@ impl Config {
                 self.data_dir.join("api.sqlite").display()
             ),
         }
+    }
+
+    pub fn database_max_connections(&self) -> u32 {
+        let sqlite = self.database_url().starts_with("sqlite:");
+        self.database_max_connections.unwrap_or(if sqlite {
+            defaults::SQLITE_MAX_CONNECTIONS
+        } else {
+            defaults::DATABASE_MAX_CONNECTIONS
+        })
     }
 
     pub fn token_idle_ttl(&self) -> Duration {
@@ -242,7 +253,7 @@ impl Config {
             "DEPENDENCY_TIMEOUT_MS must be at least 1"
         );
         anyhow::ensure!(
-            self.database_max_connections > 0,
+            self.database_max_connections != Some(0),
             "DATABASE_MAX_CONNECTIONS must be at least 1"
         );
         anyhow::ensure!(

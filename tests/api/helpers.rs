@@ -1,8 +1,8 @@
 //! spawn_app: the real server on an ephemeral port, with storage of its own, spoken to over HTTP.
 
-use std::{future::pending, path::PathBuf, time::Duration};
+use std::{future::pending, path::PathBuf, sync::Arc, time::Duration};
 
-use api::{app::App, config::Config};
+use api::{app::App, config::Config, state::AppState};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use secrecy::SecretString;
@@ -154,7 +154,7 @@ pub fn test_config(backend: Backend, storage: &TestStorage) -> Config {
         password_hash_memory_kib: 256,
         password_hash_iterations: 1,
         password_hash_parallelism: 1,
-        database_max_connections: 8,
+        database_max_connections: Some(8),
         ..Config::default()
     }
 }
@@ -164,8 +164,11 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     pub config: Config,
-    // Declared last so the database outlives the connections above when the test ends.
-    _storage: TestStorage,
+    /// The running server's own state: its token store is the only way to reach an in-process one.
+    pub state: AppState,
+    // Declared last so the database outlives the connections above when the test ends; shared
+    // with the replicas of [`TestApp::spawn_replica`], so the last one to end drops it.
+    storage: Arc<TestStorage>,
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
@@ -177,8 +180,13 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
     let storage = TestStorage::create(backend).await;
     let mut config = test_config(backend, &storage);
     adjust(&mut config);
+    serve_app(config, Arc::new(storage)).await
+}
+
+async fn serve_app(config: Config, storage: Arc<TestStorage>) -> TestApp {
     let app = App::build(&config).await.expect("the app builds");
     let db = app.state.db.clone();
+    let state = app.state.clone();
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind an ephemeral port");
@@ -192,11 +200,30 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
             .expect("client"),
         db,
         config,
-        _storage: storage,
+        state,
+        storage,
     }
 }
 
 impl TestApp {
+    /// A second server on this one's configuration: the same database and the same Redis key
+    /// prefix, as another replica behind a load balancer runs (only meaningful with Redis).
+    pub async fn spawn_replica(&self) -> TestApp {
+        serve_app(self.config.clone(), Arc::clone(&self.storage)).await
+    }
+
+    /// The state the `api user|role|service …` commands work on. With Redis it is built afresh,
+    /// as the CLI process builds it; an in-process token store is reachable only through the server.
+    pub async fn cli_state(&self) -> AppState {
+        if self.config.redis_url.is_some() {
+            api::app::build_state(&self.config)
+                .await
+                .expect("state for the CLI calls")
+        } else {
+            self.state.clone()
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -24,7 +24,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
     }
     let mut options = ConnectOptions::new(config.database_url());
     options
-        .max_connections(config.database_max_connections)
+        .max_connections(config.database_max_connections())
         .min_connections(1)
         .connect_timeout(config.dependency_timeout())
         .acquire_timeout(config.dependency_timeout())
