@@ -43,6 +43,8 @@ impl JwtKeys {
         // Only HS256 is accepted: `alg: none` and every other algorithm fail verification.
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
+        // Our tokens carry no `nbf`, but one that does and is not yet valid must not pass.
+        validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp", "sub", "jti"]);
         Self {
             encoding: EncodingKey::from_secret(secret),
@@ -138,6 +140,20 @@ mod tests {
         let token = keys.sign(&claims(60)).expect("sign");
         assert!(keys.verify(&token).is_some());
         assert!(JwtKeys::from_secret(&[8; 32]).verify(&token).is_none());
+    }
+
+    #[test]
+    fn a_token_not_yet_valid_does_not_verify() {
+        let keys = JwtKeys::from_secret(&[7; 32]);
+        let mut claims = serde_json::to_value(claims(60)).expect("claims");
+        claims["nbf"] = serde_json::json!(Utc::now().timestamp() + 60);
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(&[7; 32]),
+        )
+        .expect("sign");
+        assert!(keys.verify(&token).is_none());
     }
 
     #[test]
