@@ -1,5 +1,7 @@
 //! Account changes that must reach live tokens too: the CLI and GraphQL both go through here, so a
-//! withdrawn permission or a disabled account is refused on the very next request, on every instance.
+//! withdrawn permission or a disabled account is refused on the very next request, on every instance
+//! sharing the Redis token store. (The in-process store lives inside one server: a CLI process has
+//! its own, so there its changes reach live tokens only through the next login.)
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::RngCore;

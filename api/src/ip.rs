@@ -49,6 +49,11 @@ fn canonical_block(input: &str, addr: &str, prefix: &str) -> Result<String, Stri
         ));
     }
     let net = unmap_ipv4(net);
+    if net.prefix_len() == 0 {
+        return Err(format!(
+            "`{input}` covers every address and would refuse every client"
+        ));
+    }
     if net.prefix_len() == net.max_prefix_len() {
         Ok(net.addr().to_string())
     } else {

@@ -2,10 +2,21 @@
 
 mod auth;
 mod blacklist;
+mod enforcement;
+mod faults;
 mod guards;
 mod helpers;
+mod hostile_documents;
+mod hostile_http;
+mod hostile_tokens;
+mod hostile_values;
 mod http;
+mod limits;
 mod migrations;
 mod pagination;
+mod private_services;
+mod revocation;
 mod schema;
+mod service_tokens;
+mod throttling;
 mod unavailable;

@@ -53,23 +53,48 @@ pub enum PresentedToken<'a> {
     Malformed,
 }
 
-/// Reads `Authorization: Bearer <jwt>`, else `X-AUTH-TOKEN: <jwt>`.
+/// Reads `Authorization: Bearer <jwt>`, else `X-AUTH-TOKEN: <jwt>`. A header given twice, or both
+/// headers with different tokens, is malformed: which one a proxy or a framework honours differs,
+/// and that ambiguity is how a smuggled credential gets through.
 pub fn presented_token(headers: &HeaderMap) -> PresentedToken<'_> {
-    let raw = match (headers.get(AUTHORIZATION), headers.get(X_AUTH_TOKEN)) {
-        (Some(value), _) => match value.to_str().ok().and_then(strip_bearer) {
-            Some(token) => token,
+    let bearer = match single(headers, AUTHORIZATION.as_str()) {
+        Single::None => None,
+        Single::One(value) => match strip_bearer(value) {
+            Some(token) => Some(token),
             None => return PresentedToken::Malformed,
         },
-        (None, Some(value)) => match value.to_str() {
-            Ok(token) => token.trim(),
-            Err(_) => return PresentedToken::Malformed,
-        },
+        Single::Many => return PresentedToken::Malformed,
+    };
+    let x_auth = match single(headers, X_AUTH_TOKEN) {
+        Single::None => None,
+        Single::One(value) => Some(value.trim()),
+        Single::Many => return PresentedToken::Malformed,
+    };
+    let token = match (bearer, x_auth) {
+        (Some(a), Some(b)) if a != b => return PresentedToken::Malformed,
+        (Some(token), _) | (None, Some(token)) => token,
         (None, None) => return PresentedToken::None,
     };
-    if raw.is_empty() {
+    if token.is_empty() {
         PresentedToken::Malformed
     } else {
-        PresentedToken::Token(raw)
+        PresentedToken::Token(token)
+    }
+}
+
+enum Single<'a> {
+    None,
+    One(&'a str),
+    Many,
+}
+
+/// The header's only value; a second value or one that is not visible ASCII counts as `Many`.
+fn single<'a>(headers: &'a HeaderMap, name: &str) -> Single<'a> {
+    let mut values = headers.get_all(name).iter();
+    match (values.next(), values.next()) {
+        (None, _) => Single::None,
+        (Some(value), None) => value.to_str().map_or(Single::Many, Single::One),
+        (Some(_), Some(_)) => Single::Many,
     }
 }
 
@@ -122,6 +147,18 @@ mod tests {
             presented_token(&headers(&[("x-auth-token", "")])),
             PresentedToken::Malformed
         );
+    }
+
+    #[test]
+    fn repeated_or_conflicting_credentials_are_malformed() {
+        let mut twice = HeaderMap::new();
+        twice.append("authorization", HeaderValue::from_static("Bearer abc"));
+        twice.append("authorization", HeaderValue::from_static("Bearer def"));
+        assert_eq!(presented_token(&twice), PresentedToken::Malformed);
+        let both = headers(&[("authorization", "Bearer abc"), ("x-auth-token", "def")]);
+        assert_eq!(presented_token(&both), PresentedToken::Malformed);
+        let same = headers(&[("authorization", "Bearer abc"), ("x-auth-token", "abc")]);
+        assert_eq!(presented_token(&same), PresentedToken::Token("abc"));
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub struct Parsed {
     /// Aliased fields in all operations and fragments: aliases let one request ask for the same
     /// expensive field many times over.
     pub aliases: usize,
+    /// Whether it selects `__schema` or `__type`, which INTROSPECTION=false refuses.
+    pub introspects: bool,
 }
 
 #[derive(Clone, Default)]
@@ -45,7 +47,12 @@ impl DocumentCache {
         }
         let document = parser::parse_query(query)?;
         let aliases = count_aliases(&document);
-        let document = Parsed { document, aliases };
+        let introspects = selections(&document).any(introspects_in);
+        let document = Parsed {
+            document,
+            aliases,
+            introspects,
+        };
         if query.len() <= MAX_CACHED_QUERY_BYTES {
             let mut documents = self.documents.write().unwrap_or_else(|e| e.into_inner());
             if documents.len() >= CAPACITY {
@@ -57,7 +64,8 @@ impl DocumentCache {
     }
 }
 
-fn count_aliases(document: &ExecutableDocument) -> usize {
+/// The top-level selection sets of every operation and fragment.
+fn selections(document: &ExecutableDocument) -> impl Iterator<Item = &SelectionSet> {
     let operations = document
         .operations
         .iter()
@@ -66,7 +74,22 @@ fn count_aliases(document: &ExecutableDocument) -> usize {
         .fragments
         .values()
         .map(|fragment| &fragment.node.selection_set.node);
-    operations.chain(fragments).map(aliases_in).sum()
+    operations.chain(fragments)
+}
+
+fn count_aliases(document: &ExecutableDocument) -> usize {
+    selections(document).map(aliases_in).sum()
+}
+
+fn introspects_in(set: &SelectionSet) -> bool {
+    set.items.iter().any(|selection| match &selection.node {
+        Selection::Field(field) => {
+            matches!(field.node.name.node.as_str(), "__schema" | "__type")
+                || introspects_in(&field.node.selection_set.node)
+        }
+        Selection::InlineFragment(fragment) => introspects_in(&fragment.node.selection_set.node),
+        Selection::FragmentSpread(_) => false,
+    })
 }
 
 fn aliases_in(set: &SelectionSet) -> usize {
@@ -103,6 +126,23 @@ mod tests {
         let cache = DocumentCache::default();
         let query = "{ a: me { n: username } ...F } fragment F on Query { b: me { username } }";
         assert_eq!(cache.parse(query).expect("parses").aliases, 3);
+    }
+
+    #[test]
+    fn introspection_is_noticed_in_fragments_too() {
+        let cache = DocumentCache::default();
+        assert!(
+            cache
+                .parse("{ ...F } fragment F on Query { __schema { types { name } } }")
+                .expect("parses")
+                .introspects
+        );
+        assert!(
+            !cache
+                .parse("{ me { __typename } }")
+                .expect("parses")
+                .introspects
+        );
     }
 
     #[test]

@@ -7,6 +7,9 @@ use async_graphql::{Response, ServerError};
 
 use crate::error::code;
 
+/// Most errors one response lists.
+const MAX_ERRORS: usize = 20;
+
 /// A syntax error, coded before execution (the handler parses the document itself).
 pub fn parse_failed(error: async_graphql::parser::Error) -> Response {
     let mut error = ServerError::from(error);
@@ -25,6 +28,14 @@ pub fn validation_failed(message: String) -> Response {
 /// (validation, depth and complexity limits, variable types); those with one come from coercing a
 /// field's arguments, which is the caller's input.
 pub fn fill_missing(response: &mut Response) {
+    // A hostile document can produce tens of thousands of validation errors; the first few say enough.
+    if response.errors.len() > MAX_ERRORS {
+        let omitted = response.errors.len() - MAX_ERRORS;
+        response.errors.truncate(MAX_ERRORS);
+        let mut note = ServerError::new(format!("{omitted} more errors omitted"), None);
+        set_code_if_missing(&mut note, code::GRAPHQL_VALIDATION_FAILED);
+        response.errors.push(note);
+    }
     for error in &mut response.errors {
         let fallback = if error.path.is_empty() {
             code::GRAPHQL_VALIDATION_FAILED

@@ -11,8 +11,8 @@ use async_graphql::{
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
 use axum::{
     Extension, Json,
-    extract::State,
-    http::{HeaderMap, StatusCode, Uri},
+    extract::{FromRequest, Request, State},
+    http::{HeaderMap, StatusCode, Uri, header::CONTENT_TYPE},
     response::{Html, IntoResponse, Response},
 };
 use serde_json::json;
@@ -21,7 +21,7 @@ use super::{client_ip::ClientIp, server::HttpState};
 use crate::{
     auth::RequestAuth,
     error::code,
-    graphql::{documents::Parsed, error_codes},
+    graphql::{documents::Parsed, error_codes, variables},
 };
 
 /// Request limits checked before execution, beyond the schema's own depth and complexity limits.
@@ -31,6 +31,7 @@ pub struct Limits {
     pub max_batch: usize,
     pub timeout: Duration,
     pub playground: bool,
+    pub introspection: bool,
 }
 
 /// POST /graphql: one operation, or a JSON array of at most BATCH_MAX_SIZE of them.
@@ -38,9 +39,9 @@ pub async fn execute(
     State(http): State<HttpState>,
     Extension(client): Extension<ClientIp>,
     headers: HeaderMap,
-    request: GraphQLBatchRequest<BadRequest>,
+    JsonBody(request): JsonBody,
 ) -> Response {
-    match request.into_inner() {
+    match request {
         BatchRequest::Single(request) => {
             let response = match prepare(&http, request) {
                 Ok(request) => {
@@ -52,7 +53,7 @@ pub async fn execute(
             GraphQLResponse::from(response).into_response()
         }
         BatchRequest::Batch(requests) => {
-            if requests.is_empty() || requests.len() > http.limits.max_batch {
+            if requests.len() > http.limits.max_batch {
                 let message = format!(
                     "a batch must hold 1 to {} operations",
                     http.limits.max_batch
@@ -115,7 +116,11 @@ fn prepare(
     http: &HttpState,
     mut request: async_graphql::Request,
 ) -> Result<async_graphql::Request, Box<async_graphql::Response>> {
-    let Parsed { document, aliases } = http
+    let Parsed {
+        document,
+        aliases,
+        introspects,
+    } = http
         .documents
         .parse(&request.query)
         .map_err(error_codes::parse_failed)?;
@@ -125,6 +130,17 @@ fn prepare(
             http.limits.max_aliases
         );
         return Err(Box::new(error_codes::validation_failed(message)));
+    }
+    if introspects && !http.limits.introspection {
+        return Err(Box::new(error_codes::validation_failed(
+            "introspection is switched off".to_owned(),
+        )));
+    }
+    if let Some(operation) =
+        variables::selected_operation(&document, request.operation_name.as_deref())
+    {
+        variables::check(operation, &request.variables)
+            .map_err(|message| Box::new(error_codes::validation_failed(message)))?;
     }
     request.set_parsed_query(document);
     Ok(request)
@@ -161,6 +177,49 @@ fn is_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> b
         .iter()
         .filter(|(name, _)| operation_name.is_none() || name.map(|n| n.as_str()) == operation_name)
         .any(|(_, operation)| operation.node.ty == OperationType::Mutation)
+}
+
+/// A POST body, accepted only as JSON: a browser sends text/plain and form bodies cross-site
+/// without asking first, so accepting them would open the door to request forgery.
+pub struct JsonBody(BatchRequest);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        let json = request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .map(str::trim)
+            .is_some_and(|media| media.eq_ignore_ascii_case("application/json"));
+        if !json {
+            return Err(bad_request(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "send the request as Content-Type: application/json",
+            ));
+        }
+        GraphQLBatchRequest::<BadRequest>::from_request(request, state)
+            .await
+            .map(|batch| Self(batch.into_inner()))
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+/// The body-limit layer refuses a declared oversized body itself, in plain text; give it our shape.
+pub async fn shape_too_large(response: Response) -> Response {
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        return bad_request(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the request body is too large",
+        );
+    }
+    response
 }
 
 /// A request that is not GraphQL at all (bad JSON, too large): the status says so, and the body

@@ -45,6 +45,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
             max_batch: config.batch_max_size,
             timeout: config.request_timeout(),
             playground: config.playground,
+            introspection: config.introspection,
         },
         trusted_proxies: config.trusted_proxies.clone().into(),
         documents: DocumentCache::default(),
@@ -59,6 +60,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .layer(middleware::from_fn_with_state(http.clone(), enforce::refuse_blacklisted))
         .with_state(http)
         .layer(RequestBodyLimitLayer::new(config.request_body_limit_bytes))
+        .layer(middleware::map_response(graphql::shape_too_large))
         .layer(CatchPanicLayer::custom(graphql::panic_response))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

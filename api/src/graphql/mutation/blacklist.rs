@@ -25,11 +25,11 @@ impl BlacklistMutation {
         let state = ctx.data::<AppState>()?;
         let principal = ctx.data::<RequestAuth>()?.principal().extend()?;
         let new = input.parse().extend()?;
-        Ok(BlacklistEntry(
-            db::blacklist::create(&state.db, new, principal)
-                .await
-                .extend()?,
-        ))
+        let entry = db::blacklist::create(&state.db, new, principal)
+            .await
+            .extend()?;
+        blacklist::changed(state).await.extend()?;
+        Ok(BlacklistEntry(entry))
     }
 
     #[graphql(guard = "RequirePermission(permission::BLACKLIST_UPDATE)")]
@@ -43,11 +43,11 @@ impl BlacklistMutation {
         let principal = ctx.data::<RequestAuth>()?.principal().extend()?;
         let id = parse_id(&id).extend()?;
         let changes = input.parse().extend()?;
-        Ok(BlacklistEntry(
-            db::blacklist::update(&state.db, id, changes, principal)
-                .await
-                .extend()?,
-        ))
+        let entry = db::blacklist::update(&state.db, id, changes, principal)
+            .await
+            .extend()?;
+        blacklist::changed(state).await.extend()?;
+        Ok(BlacklistEntry(entry))
     }
 
     /// Deletes an entry and returns its id.

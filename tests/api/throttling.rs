@@ -1,0 +1,268 @@
+//! Login throttling: failures counted per username, per client id and per client address, the
+//! same for names that do not exist, reset by a success and lifted when the window ends.
+//!
+//! Every test sits behind a trusted loopback proxy and sends `X-Forwarded-For`, so each attempt
+//! comes from an address the test chose and the per-address counter is under its control.
+
+use std::time::Duration;
+
+use api::{accounts, config::Config};
+use serde_json::{Value, json};
+
+use crate::helpers::{ADMIN_PASSWORD, Backend, TestApp, error_code, spawn_app_with};
+
+const LOGIN: &str = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { principal { username } } }";
+const SERVICE_LOGIN: &str = "mutation($id: String!, $secret: String!) {
+    serviceLogin(clientId: $id, clientSecret: $secret) { principal { username kind } }
+}";
+/// LOGIN_MAX_FAILURES's default.
+const MAX_FAILURES: usize = 5;
+/// LOGIN_FAILURE_WINDOW_SECS's default.
+const DEFAULT_WINDOW_SECS: u64 = 900;
+const USER: &str = "alice";
+const PASSWORD: &str = "alice-password";
+
+fn behind_loopback_proxy(config: &mut Config) {
+    config.trusted_proxies = vec!["127.0.0.1/32".parse().expect("a CIDR block")];
+}
+
+/// A distinct client address for attempt `n` of a test (TEST-NET-2, RFC 5737).
+fn address(n: usize) -> String {
+    format!("198.51.100.{}", n + 1)
+}
+
+async fn spawn_throttled_app(backend: Backend) -> TestApp {
+    let app = spawn_app_with(backend, behind_loopback_proxy).await;
+    app.create_user(USER, PASSWORD, &["blacklist:read"], None, None)
+        .await;
+    app
+}
+
+/// A login as `username`, made by the client at `from`.
+async fn login_from(app: &TestApp, from: &str, username: &str, password: &str) -> Value {
+    app.gql_with_header(
+        LOGIN,
+        json!({ "u": username, "p": password }),
+        "X-Forwarded-For",
+        from,
+    )
+    .await
+}
+
+async fn service_login_from(app: &TestApp, from: &str, client_id: &str, secret: &str) -> Value {
+    app.gql_with_header(
+        SERVICE_LOGIN,
+        json!({ "id": client_id, "secret": secret }),
+        "X-Forwarded-For",
+        from,
+    )
+    .await
+}
+
+fn logged_in(username: &str) -> Value {
+    json!({ "data": { "login": { "principal": { "username": username } } } })
+}
+
+#[track_caller]
+fn assert_bad_password(body: &Value) {
+    assert_eq!(error_code(body), "UNAUTHENTICATED", "{body}");
+    assert_eq!(
+        body["errors"][0]["message"], "invalid username or password",
+        "{body}"
+    );
+}
+
+/// Asserts a throttled answer whose retryAfter lies within the window; returns retryAfter.
+#[track_caller]
+fn assert_throttled(body: &Value, window_secs: u64) -> u64 {
+    assert_eq!(error_code(body), "TOO_MANY_REQUESTS", "{body}");
+    let retry_after = body["errors"][0]["extensions"]["retryAfter"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no retryAfter in {body}"));
+    assert!(
+        (1..=window_secs).contains(&retry_after),
+        "retryAfter {retry_after} is outside 1..={window_secs}: {body}"
+    );
+    assert_eq!(
+        body["errors"][0]["message"],
+        format!("too many failed attempts; retry in {retry_after} seconds")
+    );
+    assert_eq!(body["data"], Value::Null, "no token: {body}");
+    retry_after
+}
+
+/// Makes `MAX_FAILURES` failed logins as `username`, each from an address of its own, so only the
+/// username's counter fills; returns the answers.
+async fn fail_from_many_addresses(app: &TestApp, username: &str, first: usize) -> Vec<Value> {
+    let mut answers = Vec::new();
+    for n in first..first + MAX_FAILURES {
+        answers.push(login_from(app, &address(n), username, "wrong-password").await);
+    }
+    answers
+}
+
+async fn after_five_failures_for_a_username_even_the_right_password_is_too_many_requests(
+    backend: Backend,
+) {
+    // Arrange
+    let app = spawn_throttled_app(backend).await;
+    let failures = fail_from_many_addresses(&app, USER, 0).await;
+
+    // Act
+    let sixth = login_from(&app, &address(MAX_FAILURES), USER, PASSWORD).await;
+
+    // Assert
+    for body in &failures {
+        assert_bad_password(body);
+    }
+    assert_throttled(&sixth, DEFAULT_WINDOW_SECS);
+}
+
+async fn an_unknown_username_is_throttled_exactly_like_a_real_one(backend: Backend) {
+    // Arrange
+    let app = spawn_throttled_app(backend).await;
+
+    // Act
+    let real_failures = fail_from_many_addresses(&app, USER, 0).await;
+    let real_sixth = login_from(&app, &address(10), USER, PASSWORD).await;
+    let ghost_failures = fail_from_many_addresses(&app, "ghost", 20).await;
+    let ghost_sixth = login_from(&app, &address(30), "ghost", PASSWORD).await;
+
+    // Assert
+    assert_eq!(real_failures, ghost_failures);
+    let real_retry = assert_throttled(&real_sixth, DEFAULT_WINDOW_SECS);
+    let ghost_retry = assert_throttled(&ghost_sixth, DEFAULT_WINDOW_SECS);
+    assert!(
+        real_retry.abs_diff(ghost_retry) <= 1,
+        "retryAfter {real_retry} for a real user, {ghost_retry} for an unknown one"
+    );
+    assert_eq!(
+        real_sixth["errors"][0]["extensions"]
+            .as_object()
+            .map(|ext| ext.keys().collect::<Vec<_>>()),
+        ghost_sixth["errors"][0]["extensions"]
+            .as_object()
+            .map(|ext| ext.keys().collect::<Vec<_>>()),
+    );
+}
+
+async fn failures_from_one_address_across_usernames_hit_the_address_limit(backend: Backend) {
+    // Arrange
+    let app = spawn_throttled_app(backend).await;
+    let secret = accounts::create_service(
+        &app.cli_state().await,
+        "exporter",
+        &["blacklist:read".to_owned()],
+    )
+    .await
+    .expect("create the service account");
+    let guesser = address(0);
+    let mut failures = Vec::new();
+    for n in 0..MAX_FAILURES {
+        let username = format!("guess-{n}");
+        failures.push(login_from(&app, &guesser, &username, "wrong-password").await);
+    }
+
+    // Act
+    let admin_from_guesser = login_from(&app, &guesser, "admin", ADMIN_PASSWORD).await;
+    let service_from_guesser = service_login_from(&app, &guesser, "exporter", &secret).await;
+    let admin_elsewhere = login_from(&app, &address(1), "admin", ADMIN_PASSWORD).await;
+
+    // Assert
+    for body in &failures {
+        assert_bad_password(body);
+    }
+    assert_throttled(&admin_from_guesser, DEFAULT_WINDOW_SECS);
+    assert_throttled(&service_from_guesser, DEFAULT_WINDOW_SECS);
+    assert_eq!(admin_elsewhere, logged_in("admin"));
+}
+
+async fn a_successful_login_resets_the_usernames_failure_count(backend: Backend) {
+    // Arrange: one short of the limit, then a success, from one address.
+    let app = spawn_throttled_app(backend).await;
+    let mut first_round = Vec::new();
+    for _ in 1..MAX_FAILURES {
+        first_round.push(login_from(&app, &address(0), USER, "wrong-password").await);
+    }
+    let success = login_from(&app, &address(0), USER, PASSWORD).await;
+
+    // Act: one short of the limit again from another address; without the reset that is over it.
+    let mut second_round = Vec::new();
+    for _ in 1..MAX_FAILURES {
+        second_round.push(login_from(&app, &address(1), USER, "wrong-password").await);
+    }
+    let after = login_from(&app, &address(1), USER, PASSWORD).await;
+
+    // Assert
+    for body in first_round.iter().chain(&second_round) {
+        assert_bad_password(body);
+    }
+    assert_eq!(success, logged_in(USER));
+    assert_eq!(after, logged_in(USER));
+}
+
+async fn the_limit_lifts_when_the_failure_window_ends(backend: Backend) {
+    // Arrange
+    let window_secs = 2;
+    let app = spawn_app_with(backend, |config| {
+        behind_loopback_proxy(config);
+        config.login_failure_window_secs = window_secs;
+    })
+    .await;
+    app.create_user(USER, PASSWORD, &[], None, None).await;
+    let from = address(0);
+    for _ in 0..MAX_FAILURES {
+        assert_bad_password(&login_from(&app, &from, USER, "wrong-password").await);
+    }
+    let throttled = login_from(&app, &from, USER, PASSWORD).await;
+    let retry_after = assert_throttled(&throttled, window_secs);
+
+    // Act
+    tokio::time::sleep(Duration::from_secs(retry_after) + Duration::from_millis(250)).await;
+    let after_window = login_from(&app, &from, USER, PASSWORD).await;
+
+    // Assert
+    assert_eq!(after_window, logged_in(USER));
+}
+
+async fn service_logins_are_throttled_by_client_id(backend: Backend) {
+    // Arrange
+    let app = spawn_throttled_app(backend).await;
+    let client_id = "exporter";
+    let secret = accounts::create_service(
+        &app.cli_state().await,
+        client_id,
+        &["blacklist:read".to_owned()],
+    )
+    .await
+    .expect("create the service account");
+    let mut failures = Vec::new();
+    for n in 0..MAX_FAILURES {
+        failures.push(service_login_from(&app, &address(n), client_id, "wrong-secret").await);
+    }
+
+    // Act
+    let right_secret = service_login_from(&app, &address(MAX_FAILURES), client_id, &secret).await;
+    // A person's username is counted apart from a client id, even when they are spelled alike.
+    let user_alike = login_from(&app, &address(MAX_FAILURES + 1), client_id, "x").await;
+
+    // Assert
+    for body in &failures {
+        assert_eq!(error_code(body), "UNAUTHENTICATED", "{body}");
+        assert_eq!(
+            body["errors"][0]["message"],
+            "invalid client id or client secret"
+        );
+    }
+    assert_throttled(&right_secret, DEFAULT_WINDOW_SECS);
+    assert_bad_password(&user_alike);
+}
+
+crate::on_backends!([sqlite, postgres] [
+    after_five_failures_for_a_username_even_the_right_password_is_too_many_requests,
+    an_unknown_username_is_throttled_exactly_like_a_real_one,
+    failures_from_one_address_across_usernames_hit_the_address_limit,
+    a_successful_login_resets_the_usernames_failure_count,
+    the_limit_lifts_when_the_failure_window_ends,
+    service_logins_are_throttled_by_client_id,
+]);
