@@ -7,12 +7,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::RngCore;
 use uuid::Uuid;
 
-use crate::{
-    auth::{permission, session::store_error},
-    db,
-    error::ApiError,
-    state::AppState,
-};
+use crate::{auth::permission, db, error::ApiError, state::AppState};
 
 /// Random bytes in a generated client secret: far beyond guessing, so argon2 only guards the stored copy.
 const SECRET_BYTES: usize = 32;
@@ -64,10 +59,8 @@ async fn refresh_holders(state: &AppState, role_id: Uuid) -> Result<u64, ApiErro
         let permissions = db::user::permissions(&state.db, user_id).await?;
         updated += state
             .sessions
-            .store()
             .set_subject_permissions(user_id, &permissions)
-            .await
-            .map_err(store_error)?;
+            .await?;
     }
     Ok(updated)
 }
@@ -77,23 +70,13 @@ pub async fn revoke_user_tokens(state: &AppState, username: &str) -> Result<u64,
     let user = db::user::find_by_username(&state.db, username)
         .await?
         .ok_or(ApiError::NotFound { what: "user" })?;
-    state
-        .sessions
-        .store()
-        .remove_subject(user.id)
-        .await
-        .map_err(store_error)
+    state.sessions.revoke_subject(user.id).await
 }
 
 /// Disables a user and kills their live tokens. Returns how many were alive.
 pub async fn disable_user(state: &AppState, username: &str) -> Result<u64, ApiError> {
     let id = db::user::set_enabled(&state.db, username, false).await?;
-    state
-        .sessions
-        .store()
-        .remove_subject(id)
-        .await
-        .map_err(store_error)
+    state.sessions.revoke_subject(id).await
 }
 
 /// Sets a new password and kills the user's live tokens. Returns how many were alive.
@@ -104,12 +87,7 @@ pub async fn change_password(
 ) -> Result<u64, ApiError> {
     let hash = state.passwords.hash(password).await?;
     let id = db::user::set_password_hash(&state.db, username, hash).await?;
-    state
-        .sessions
-        .store()
-        .remove_subject(id)
-        .await
-        .map_err(store_error)
+    state.sessions.revoke_subject(id).await
 }
 
 /// Creates a service account and returns its client secret, which is never shown again.
@@ -137,12 +115,7 @@ pub async fn rotate_service(state: &AppState, client_id: &str) -> Result<String,
 /// Disables a service account and kills its live tokens at once. Returns how many were alive.
 pub async fn disable_service(state: &AppState, client_id: &str) -> Result<u64, ApiError> {
     let id = db::service_account::disable(&state.db, client_id).await?;
-    state
-        .sessions
-        .store()
-        .remove_subject(id)
-        .await
-        .map_err(store_error)
+    state.sessions.revoke_subject(id).await
 }
 
 fn generate_secret() -> String {

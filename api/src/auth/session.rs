@@ -124,6 +124,26 @@ impl Sessions {
         }
     }
 
+    /// Kills every live token of a user or service account. Returns how many were alive.
+    pub async fn revoke_subject(&self, subject: Uuid) -> Result<u64, ApiError> {
+        self.store
+            .remove_subject(subject)
+            .await
+            .map_err(store_error)
+    }
+
+    /// Rewrites the permissions carried by every live token of a subject. Returns how many.
+    pub async fn set_subject_permissions(
+        &self,
+        subject: Uuid,
+        permissions: &[String],
+    ) -> Result<u64, ApiError> {
+        self.store
+            .set_subject_permissions(subject, permissions)
+            .await
+            .map_err(store_error)
+    }
+
     /// Kills one token at once (logout).
     pub async fn revoke(&self, jti: Uuid) -> Result<bool, ApiError> {
         self.store.remove(jti).await.map_err(store_error)

@@ -28,14 +28,10 @@ impl AuthMutation {
     ) -> async_graphql::Result<AuthPayload> {
         let state = ctx.data::<AppState>()?;
         let address = ctx.data_opt::<ClientIp>().map(|client| client.0);
-        let (issued, principal) = login::login(state, &username, &password, address)
+        let issued = login::login(state, &username, &password, address)
             .await
             .extend()?;
-        Ok(AuthPayload {
-            token: issued.token,
-            expires_at: issued.expires_at,
-            principal,
-        })
+        Ok(issued.into())
     }
 
     /// Exchanges a service account's client id and secret for a short-lived token of its own
@@ -53,15 +49,10 @@ impl AuthMutation {
             .sessions
             .service_token_lifetime(ttl_seconds)
             .extend()?;
-        let (issued, principal) =
-            login::service_login(state, &client_id, &client_secret, lifetime, address)
-                .await
-                .extend()?;
-        Ok(AuthPayload {
-            token: issued.token,
-            expires_at: issued.expires_at,
-            principal,
-        })
+        let issued = login::service_login(state, &client_id, &client_secret, lifetime, address)
+            .await
+            .extend()?;
+        Ok(issued.into())
     }
 
     /// Revokes the token that made this request, at once.
