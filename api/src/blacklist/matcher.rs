@@ -1,14 +1,33 @@
-//! IpMatcher: is an address inside any blacklisted address or block? A binary search over merged
-//! ranges, so a lookup costs O(log n) however long the blacklist grows.
+//! IpMatcher: is an address inside any blacklisted address or block?
+//!
+//! Each family keeps its entries as inclusive ranges sorted by start, beside a running maximum of
+//! their ends: an address is covered when the last range starting at or before it reaches it, and
+//! the running maximum answers that in one binary search, O(log n) however long the list grows.
+//! Unlike merged ranges, the entries keep their identity, so one can be added or removed without
+//! reading the whole blacklist again.
 
 use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct IpMatcher {
-    v4: Vec<(u32, u32)>,
-    v6: Vec<(u128, u128)>,
+    v4: Ranges<u32>,
+    v6: Ranges<u128>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Edit {
+    Insert,
+    Remove,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Ranges<T> {
+    /// (start, end), sorted; entries are unique because their canonical text is.
+    ranges: Vec<(T, T)>,
+    /// `max_end[i]` is the largest end among `ranges[..=i]`.
+    max_end: Vec<T>,
 }
 
 impl IpMatcher {
@@ -17,57 +36,112 @@ impl IpMatcher {
     pub fn new<'a>(entries: impl IntoIterator<Item = &'a str>) -> Self {
         let mut v4 = Vec::new();
         let mut v6 = Vec::new();
-        for entry in entries {
-            let net = match entry.parse::<IpNet>() {
-                Ok(net) => net,
-                Err(_) => match entry.parse::<IpAddr>() {
-                    Ok(addr) => IpNet::from(addr.to_canonical()),
-                    Err(_) => {
-                        tracing::warn!(entry, "skipping a blacklist entry that is not an address");
-                        continue;
-                    }
-                },
-            };
+        for net in entries.into_iter().filter_map(parse_entry) {
             match net {
                 IpNet::V4(net) => v4.push((net.network().to_bits(), net.broadcast().to_bits())),
                 IpNet::V6(net) => v6.push((net.network().to_bits(), net.broadcast().to_bits())),
             }
         }
         Self {
-            v4: merge(v4),
-            v6: merge(v6),
+            v4: Ranges::from_unsorted(v4),
+            v6: Ranges::from_unsorted(v6),
+        }
+    }
+
+    /// A copy with one entry removed and/or one added (a create, update or delete on this instance).
+    pub fn with_change(&self, removed: Option<&str>, added: Option<&str>) -> Self {
+        let mut next = self.clone();
+        if let Some(net) = removed.and_then(parse_entry) {
+            next.edit(net, Edit::Remove);
+        }
+        if let Some(net) = added.and_then(parse_entry) {
+            next.edit(net, Edit::Insert);
+        }
+        next
+    }
+
+    fn edit(&mut self, net: IpNet, edit: Edit) {
+        match net {
+            IpNet::V4(net) => self
+                .v4
+                .edit((net.network().to_bits(), net.broadcast().to_bits()), edit),
+            IpNet::V6(net) => self
+                .v6
+                .edit((net.network().to_bits(), net.broadcast().to_bits()), edit),
         }
     }
 
     pub fn contains(&self, addr: IpAddr) -> bool {
         // IPv4 clients reaching an IPv6 socket arrive as ::ffff:a.b.c.d.
         match addr.to_canonical() {
-            IpAddr::V4(v4) => covered(&self.v4, v4.to_bits()),
-            IpAddr::V6(v6) => covered(&self.v6, v6.to_bits()),
+            IpAddr::V4(v4) => self.v4.covers(v4.to_bits()),
+            IpAddr::V6(v6) => self.v6.covers(v6.to_bits()),
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.v4.is_empty() && self.v6.is_empty()
+        self.v4.ranges.is_empty() && self.v6.ranges.is_empty()
     }
 }
 
-/// Sorts inclusive ranges and merges overlapping ones, so at most one range can hold an address.
-fn merge<T: Ord + Copy>(mut ranges: Vec<(T, T)>) -> Vec<(T, T)> {
-    ranges.sort_unstable();
-    let mut merged: Vec<(T, T)> = Vec::with_capacity(ranges.len());
-    for (start, end) in ranges {
-        match merged.last_mut() {
-            Some(last) if start <= last.1 => last.1 = last.1.max(end),
-            _ => merged.push((start, end)),
+fn parse_entry(entry: &str) -> Option<IpNet> {
+    entry
+        .parse::<IpNet>()
+        .ok()
+        .or_else(|| {
+            entry
+                .parse::<IpAddr>()
+                .ok()
+                .map(|addr| IpNet::from(addr.to_canonical()))
+        })
+        .or_else(|| {
+            tracing::warn!(entry, "skipping a blacklist entry that is not an address");
+            None
+        })
+}
+
+impl<T: Ord + Copy> Ranges<T> {
+    fn from_unsorted(mut ranges: Vec<(T, T)>) -> Self {
+        ranges.sort_unstable();
+        ranges.dedup();
+        let mut sorted = Self {
+            ranges,
+            max_end: Vec::new(),
+        };
+        sorted.recompute_max_end(0);
+        sorted
+    }
+
+    fn covers(&self, value: T) -> bool {
+        let after = self.ranges.partition_point(|&(start, _)| start <= value);
+        after > 0 && self.max_end[after - 1] >= value
+    }
+
+    fn edit(&mut self, range: (T, T), edit: Edit) {
+        let at = match (edit, self.ranges.binary_search(&range)) {
+            (Edit::Insert, Err(at)) => {
+                self.ranges.insert(at, range);
+                at
+            }
+            (Edit::Remove, Ok(at)) => {
+                self.ranges.remove(at);
+                at
+            }
+            // Inserting what is there or removing what is not changes nothing.
+            _ => return,
+        };
+        self.recompute_max_end(at);
+    }
+
+    fn recompute_max_end(&mut self, from: usize) {
+        self.max_end.truncate(from);
+        let mut running = self.max_end.last().copied();
+        for &(_, end) in &self.ranges[from..] {
+            let max = running.map_or(end, |m| m.max(end));
+            self.max_end.push(max);
+            running = Some(max);
         }
     }
-    merged
-}
-
-fn covered<T: Ord + Copy>(ranges: &[(T, T)], value: T) -> bool {
-    let after = ranges.partition_point(|&(start, _)| start <= value);
-    after > 0 && ranges[after - 1].1 >= value
 }
 
 #[cfg(test)]
@@ -97,11 +171,64 @@ mod tests {
     }
 
     #[test]
-    fn nested_and_overlapping_blocks_merge() {
-        let matcher = IpMatcher::new(["10.0.0.0/8", "10.1.0.0/16", "10.0.0.5", "0.0.0.0/1"]);
-        assert_eq!(matcher.v4.len(), 1);
-        assert!(matcher.contains(ip("127.0.0.1")));
-        assert!(!matcher.contains(ip("128.0.0.1")));
+    fn an_address_after_a_small_block_inside_a_large_one_is_covered() {
+        // 10.2.0.0/16 starts after 10.0.0.0/8 but ends sooner: the running maximum must carry /8's end.
+        let matcher = IpMatcher::new(["10.0.0.0/8", "10.2.0.0/16"]);
+        assert!(matcher.contains(ip("10.200.0.1")));
+        assert!(!matcher.contains(ip("11.0.0.1")));
+    }
+
+    #[test]
+    fn entries_can_be_added_and_removed_one_at_a_time() {
+        let matcher = IpMatcher::new(["10.0.0.0/8", "2001:db8::/32"]);
+        let changed = matcher.with_change(Some("10.0.0.0/8"), Some("192.0.2.0/24"));
+        assert!(!changed.contains(ip("10.1.1.1")));
+        assert!(changed.contains(ip("192.0.2.9")));
+        assert!(changed.contains(ip("2001:db8::1")));
+        let emptied = changed
+            .with_change(Some("192.0.2.0/24"), None)
+            .with_change(Some("2001:db8::/32"), None);
+        assert!(emptied.is_empty());
+        assert!(
+            matcher.contains(ip("10.1.1.1")),
+            "the original is untouched"
+        );
+    }
+
+    #[test]
+    fn a_change_gives_the_same_answers_as_a_rebuild() {
+        let before = [
+            "10.0.0.0/8",
+            "10.2.0.0/16",
+            "192.0.2.7",
+            "::1",
+            "2001:db8::/48",
+        ];
+        let after = [
+            "10.2.0.0/16",
+            "192.0.2.7",
+            "::1",
+            "2001:db8::/48",
+            "172.16.0.0/12",
+        ];
+        let changed = IpMatcher::new(before).with_change(Some("10.0.0.0/8"), Some("172.16.0.0/12"));
+        let rebuilt = IpMatcher::new(after);
+        for probe in [
+            "10.1.0.1",
+            "10.2.3.4",
+            "172.20.0.1",
+            "192.0.2.7",
+            "192.0.2.8",
+            "::1",
+            "2001:db8::5",
+            "2001:db9::",
+        ] {
+            assert_eq!(
+                changed.contains(ip(probe)),
+                rebuilt.contains(ip(probe)),
+                "{probe}"
+            );
+        }
     }
 
     #[test]

@@ -23,6 +23,15 @@ pub struct Blacklist {
     matcher: Arc<RwLock<Arc<IpMatcher>>>,
     /// The shared blacklist version this instance's matcher reflects.
     seen_version: Arc<AtomicU64>,
+    /// Counts local changes, so a full reload that read the database before one of them does not
+    /// overwrite it with the older list.
+    local_changes: Arc<AtomicU64>,
+}
+
+/// What one blacklist mutation on this instance did, in canonical entries.
+pub struct Change<'a> {
+    pub removed: Option<&'a str>,
+    pub added: Option<&'a str>,
 }
 
 impl Blacklist {
@@ -31,6 +40,7 @@ impl Blacklist {
         let blacklist = Self {
             matcher: Arc::default(),
             seen_version: Arc::default(),
+            local_changes: Arc::default(),
         };
         blacklist.reload(db).await?;
         Ok(blacklist)
@@ -51,8 +61,10 @@ impl Blacklist {
         self.seen_version.load(Ordering::Acquire)
     }
 
-    /// Rebuilds the matcher from the database.
-    pub async fn reload(&self, db: &impl ConnectionTrait) -> Result<(), ApiError> {
+    /// Rebuilds the matcher from the database. Returns false, changing nothing, when a local change
+    /// landed meanwhile (the caller then tries again later).
+    pub async fn reload(&self, db: &impl ConnectionTrait) -> Result<bool, ApiError> {
+        let changes_before = self.local_changes.load(Ordering::Acquire);
         let ips: Vec<String> = blacklist_entry::Entity::find()
             .select_only()
             .column(blacklist_entry::Column::Ip)
@@ -60,8 +72,12 @@ impl Blacklist {
             .all(db)
             .await?;
         let matcher = Arc::new(IpMatcher::new(ips.iter().map(String::as_str)));
-        *self.matcher.write().unwrap_or_else(|e| e.into_inner()) = matcher;
-        Ok(())
+        let mut current = self.matcher.write().unwrap_or_else(|e| e.into_inner());
+        if self.local_changes.load(Ordering::Acquire) != changes_before {
+            return Ok(false);
+        }
+        *current = matcher;
+        Ok(true)
     }
 
     /// Reloads after a reload was announced as `version`.
@@ -70,27 +86,38 @@ impl Blacklist {
         db: &impl ConnectionTrait,
         version: u64,
     ) -> Result<(), ApiError> {
-        self.reload(db).await?;
-        self.seen_version.store(version, Ordering::Release);
+        if self.reload(db).await? {
+            self.seen_version.store(version, Ordering::Release);
+        }
         Ok(())
+    }
+
+    /// Applies one committed change without reading the whole list again.
+    fn apply(&self, change: &Change<'_>) {
+        let mut current = self.matcher.write().unwrap_or_else(|e| e.into_inner());
+        *current = Arc::new(current.with_change(change.removed, change.added));
+        self.local_changes.fetch_add(1, Ordering::AcqRel);
     }
 }
 
 /// After this instance changed the blacklist: enforce the change here at once, then tell the others.
 /// The change is already committed, so a failure to announce it is logged, not returned: the
 /// others still pick it up at their next periodic full reload.
-pub async fn changed(state: &AppState) -> Result<(), ApiError> {
-    state.blacklist.reload(&state.db).await?;
+pub async fn changed(state: &AppState, change: Change<'_>) {
+    state.blacklist.apply(&change);
     match state.sessions.store().bump_blacklist_version().await {
-        Ok(version) => state
-            .blacklist
-            .seen_version
-            .fetch_max(version, Ordering::AcqRel),
+        // Our own announcement needs no reload here; anyone else's in between still triggers one,
+        // because the watcher compares against the exact version it saw last.
+        Ok(version) if version == state.blacklist.seen_version() + 1 => {
+            state
+                .blacklist
+                .seen_version
+                .store(version, Ordering::Release);
+        }
+        Ok(_) => {}
         Err(error) => {
             let error = store_error(error);
             tracing::warn!(%error, "could not announce a blacklist change to other instances");
-            0
         }
-    };
-    Ok(())
+    }
 }

@@ -26,6 +26,7 @@ pub fn spawn(state: AppState, every: Duration) {
                     .blacklist
                     .reload(&state.db)
                     .await
+                    .map(|_| ())
                     .map_err(|e| e.to_string()),
                 Ok(_) => continue,
                 Err(error) => Err(error.to_string()),

@@ -103,12 +103,13 @@ pub async fn create(
 }
 
 /// Applies changes in one transaction: the entry is either fully updated or left as it was.
+/// Returns the entry's previous address beside the updated entry.
 pub async fn update(
     db: &DatabaseConnection,
     id: Uuid,
     changes: EntryChanges,
     by: &Principal,
-) -> Result<Model, ApiError> {
+) -> Result<(String, Model), ApiError> {
     let txn = db.begin().await?;
     let entry = Entity::find_by_id(id)
         .one(&txn)
@@ -116,6 +117,7 @@ pub async fn update(
         .ok_or(ApiError::NotFound {
             what: "blacklist entry",
         })?;
+    let previous_ip = entry.ip.clone();
     let mut active: ActiveModel = entry.into();
     let new_ip = changes.ip.clone();
     if let Some(ip) = changes.ip {
@@ -136,18 +138,26 @@ pub async fn update(
         })
     })?;
     txn.commit().await?;
-    Ok(updated)
+    Ok((previous_ip, updated))
 }
 
-/// Deletes an entry; NOT_FOUND when there was none.
-pub async fn delete(db: &impl ConnectionTrait, id: Uuid) -> Result<(), ApiError> {
-    let result = Entity::delete_by_id(id).exec(db).await?;
+/// Deletes an entry and returns its address; NOT_FOUND when there was none.
+pub async fn delete(db: &DatabaseConnection, id: Uuid) -> Result<String, ApiError> {
+    let txn = db.begin().await?;
+    let entry = Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound {
+            what: "blacklist entry",
+        })?;
+    let result = Entity::delete_by_id(id).exec(&txn).await?;
     if result.rows_affected == 0 {
         return Err(ApiError::NotFound {
             what: "blacklist entry",
         });
     }
-    Ok(())
+    txn.commit().await?;
+    Ok(entry.ip)
 }
 
 /// One page in (created_at, id) order. The order is total, so pages stay stable under inserts.

@@ -4,7 +4,8 @@ use async_graphql::{Context, ID, Object, ResultExt};
 
 use crate::{
     auth::{RequestAuth, guard::RequirePermission, permission},
-    blacklist, db,
+    blacklist::{self, Change},
+    db,
     graphql::types::blacklist::{
         BlacklistEntry, CreateBlacklistEntryInput, UpdateBlacklistEntryInput, parse_id,
     },
@@ -28,7 +29,14 @@ impl BlacklistMutation {
         let entry = db::blacklist::create(&state.db, new, principal)
             .await
             .extend()?;
-        blacklist::changed(state).await.extend()?;
+        blacklist::changed(
+            state,
+            Change {
+                removed: None,
+                added: Some(&entry.ip),
+            },
+        )
+        .await;
         Ok(BlacklistEntry(entry))
     }
 
@@ -43,10 +51,17 @@ impl BlacklistMutation {
         let principal = ctx.data::<RequestAuth>()?.principal().extend()?;
         let id = parse_id(&id).extend()?;
         let changes = input.parse().extend()?;
-        let entry = db::blacklist::update(&state.db, id, changes, principal)
+        let (previous_ip, entry) = db::blacklist::update(&state.db, id, changes, principal)
             .await
             .extend()?;
-        blacklist::changed(state).await.extend()?;
+        blacklist::changed(
+            state,
+            Change {
+                removed: Some(&previous_ip),
+                added: Some(&entry.ip),
+            },
+        )
+        .await;
         Ok(BlacklistEntry(entry))
     }
 
@@ -55,8 +70,15 @@ impl BlacklistMutation {
     async fn delete_blacklist_entry(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
         let state = ctx.data::<AppState>()?;
         let uuid = parse_id(&id).extend()?;
-        db::blacklist::delete(&state.db, uuid).await.extend()?;
-        blacklist::changed(state).await.extend()?;
+        let removed = db::blacklist::delete(&state.db, uuid).await.extend()?;
+        blacklist::changed(
+            state,
+            Change {
+                removed: Some(&removed),
+                added: None,
+            },
+        )
+        .await;
         Ok(ID(uuid.to_string()))
     }
 }
