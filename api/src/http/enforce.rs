@@ -1,6 +1,6 @@
 //! Refuses blacklisted clients before anything else runs, and records every client's address.
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, sync::Arc};
 
 use axum::{
     extract::{ConnectInfo, Request, State},
@@ -17,7 +17,7 @@ use super::{
 use crate::error::{ApiError, IP_BLACKLISTED};
 
 pub async fn refuse_blacklisted(
-    State(http): State<HttpState>,
+    State(http): State<Arc<HttpState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     mut request: Request,
     next: Next,

@@ -1,7 +1,7 @@
 //! The /graphql endpoint: check the request's limits, authenticate once, execute with a deadline,
 //! and answer malformed requests in GraphQL's shape.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use async_graphql::{
     BatchRequest, BatchResponse, ParseRequestError, ServerError,
@@ -36,7 +36,7 @@ pub struct Limits {
 
 /// POST /graphql: one operation, or a JSON array of at most BATCH_MAX_SIZE of them.
 pub async fn execute(
-    State(http): State<HttpState>,
+    State(http): State<Arc<HttpState>>,
     Extension(client): Extension<ClientIp>,
     headers: HeaderMap,
     JsonBody(request): JsonBody,
@@ -76,7 +76,7 @@ pub async fn execute(
 
 /// GET /graphql: the GraphiQL playground for a browser, or a query sent in the URL.
 pub async fn get(
-    State(http): State<HttpState>,
+    State(http): State<Arc<HttpState>>,
     Extension(client): Extension<ClientIp>,
     headers: HeaderMap,
     uri: Uri,

@@ -1,5 +1,7 @@
 //! Liveness and readiness probes.
 
+use std::sync::Arc;
+
 use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use serde_json::json;
 
@@ -11,7 +13,7 @@ pub async fn healthz() -> &'static str {
 }
 
 /// GET /readyz: the database and the token store both answer; 503 names the one that does not.
-pub async fn readyz(State(http): State<HttpState>) -> impl IntoResponse {
+pub async fn readyz(State(http): State<Arc<HttpState>>) -> impl IntoResponse {
     let timeout = http.dependency_timeout;
     let database = tokio::time::timeout(timeout, http.state.db.ping())
         .await

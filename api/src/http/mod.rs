@@ -4,4 +4,5 @@ pub mod client_ip;
 pub mod enforce;
 pub mod graphql;
 pub mod health;
+pub mod request_id;
 pub mod server;

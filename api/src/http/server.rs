@@ -8,7 +8,7 @@ use tokio::net::TcpListener;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     limit::RequestBodyLimitLayer,
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    request_id::{PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     trace::TraceLayer,
 };
 
@@ -16,6 +16,7 @@ use super::{
     enforce,
     graphql::{self, Limits},
     health,
+    request_id::RequestIds,
 };
 use crate::{
     config::Config,
@@ -26,8 +27,8 @@ use crate::{
     state::AppState,
 };
 
-/// Axum state: small and cheap to clone.
-#[derive(Clone)]
+/// Axum state, shared behind one `Arc`: axum clones the state for every extractor, and one
+/// reference count is far cheaper than the dozen inside.
 pub struct HttpState {
     pub schema: ApiSchema,
     pub limits: Limits,
@@ -38,7 +39,7 @@ pub struct HttpState {
 }
 
 pub fn router(state: AppState, config: &Config) -> Router {
-    let http = HttpState {
+    let http = Arc::new(HttpState {
         schema: build_schema(state.clone(), config),
         limits: Limits {
             max_aliases: config.query_max_aliases,
@@ -51,7 +52,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         documents: DocumentCache::default(),
         state,
         dependency_timeout: config.dependency_timeout(),
-    };
+    });
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::execute))
         .route("/healthz", get(health::healthz))
@@ -68,7 +69,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
             let id = request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok());
             tracing::info_span!("request", id = id.unwrap_or_default(), method = %request.method(), path = request.uri().path())
         }))
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetRequestIdLayer::x_request_id(RequestIds::new()))
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish.
