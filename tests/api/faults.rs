@@ -346,7 +346,7 @@ async fn sigterm_lets_an_in_flight_login_finish_then_exits_cleanly() {
         ("ADMIN_PASSWORD", ADMIN_PASSWORD),
         ("PASSWORD_HASH_MEMORY_KIB", "65536"),
         ("PASSWORD_HASH_ITERATIONS", "24"),
-        ("RUST_LOG", "info,tower_http=debug"),
+        ("RUST_LOG", "info,api::http=debug"),
     ])
     .await;
     let client = server.client.clone();

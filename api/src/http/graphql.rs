@@ -11,10 +11,15 @@ use async_graphql::{
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
 use axum::{
     Extension, Json,
+    body::Body,
     extract::{FromRequest, Request, State},
-    http::{HeaderMap, StatusCode, Uri, header::CONTENT_TYPE},
+    http::{
+        HeaderMap, StatusCode, Uri,
+        header::{CONTENT_LENGTH, CONTENT_TYPE},
+    },
     response::{Html, IntoResponse, Response},
 };
+use http_body_util::Limited;
 use serde_json::json;
 
 use super::{client_ip::ClientIp, server::HttpState};
@@ -183,10 +188,10 @@ fn is_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> b
 /// without asking first, so accepting them would open the door to request forgery.
 pub struct JsonBody(BatchRequest);
 
-impl<S: Send + Sync> FromRequest<S> for JsonBody {
+impl FromRequest<Arc<HttpState>> for JsonBody {
     type Rejection = Response;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+    async fn from_request(request: Request, http: &Arc<HttpState>) -> Result<Self, Response> {
         let json = request
             .headers()
             .get(CONTENT_TYPE)
@@ -200,26 +205,28 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 "send the request as Content-Type: application/json",
             ));
         }
-        GraphQLBatchRequest::<BadRequest>::from_request(request, state)
+        let declared = request
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<usize>().ok());
+        if declared.is_some_and(|length| length > http.body_limit) {
+            return Err(too_large_response());
+        }
+        // A body without a declared length (chunked) is cut off where it passes the limit.
+        let request = request.map(|body| Body::new(Limited::new(body, http.body_limit)));
+        GraphQLBatchRequest::<BadRequest>::from_request(request, http)
             .await
             .map(|batch| Self(batch.into_inner()))
             .map_err(IntoResponse::into_response)
     }
 }
 
-/// The body-limit layer refuses a declared oversized body itself, in plain text; give it our shape.
-pub async fn shape_too_large(response: Response) -> Response {
-    let is_json = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
-    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
-        return bad_request(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "the request body is too large",
-        );
-    }
-    response
+fn too_large_response() -> Response {
+    bad_request(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "the request body is too large",
+    )
 }
 
 /// A request that is not GraphQL at all (bad JSON, too large): the status says so, and the body
@@ -236,7 +243,7 @@ impl IntoResponse for BadRequest {
     fn into_response(self) -> Response {
         let too_large = match &self.0 {
             ParseRequestError::PayloadTooLarge => true,
-            // The body-limit layer cuts a streamed body short with this error.
+            // `Limited` cuts a streamed body short with this error.
             ParseRequestError::Io(error) => error.to_string().contains("length limit exceeded"),
             _ => false,
         };

@@ -2,15 +2,10 @@
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
-use axum::{Router, http::Request, middleware, routing::get};
+use axum::{Router, middleware, routing::get};
 use ipnet::IpNet;
 use tokio::net::TcpListener;
-use tower_http::{
-    catch_panic::CatchPanicLayer,
-    limit::RequestBodyLimitLayer,
-    request_id::{PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
-    trace::TraceLayer,
-};
+use tower_http::catch_panic::CatchPanicLayer;
 
 use super::{
     enforce,
@@ -36,6 +31,9 @@ pub struct HttpState {
     pub documents: DocumentCache,
     pub state: AppState,
     pub dependency_timeout: Duration,
+    pub request_ids: RequestIds,
+    /// Largest accepted request body, checked where the body is read (only /graphql reads one).
+    pub body_limit: usize,
 }
 
 pub fn router(state: AppState, config: &Config) -> Router {
@@ -52,24 +50,19 @@ pub fn router(state: AppState, config: &Config) -> Router {
         documents: DocumentCache::default(),
         state,
         dependency_timeout: config.dependency_timeout(),
+        request_ids: RequestIds::new(),
+        body_limit: config.request_body_limit_bytes,
     });
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::execute))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        // Runs before every route: a blacklisted client reaches nothing.
-        .layer(middleware::from_fn_with_state(http.clone(), enforce::refuse_blacklisted))
+        .layer(middleware::from_fn_with_state(
+            http.clone(),
+            enforce::front_door,
+        ))
         .with_state(http)
-        .layer(RequestBodyLimitLayer::new(config.request_body_limit_bytes))
-        .layer(middleware::map_response(graphql::shape_too_large))
         .layer(CatchPanicLayer::custom(graphql::panic_response))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-            // Every log line of a request, internal errors included, carries its id.
-            let id = request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok());
-            tracing::info_span!("request", id = id.unwrap_or_default(), method = %request.method(), path = request.uri().path())
-        }))
-        .layer(SetRequestIdLayer::x_request_id(RequestIds::new()))
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish.
