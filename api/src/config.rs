@@ -94,6 +94,11 @@ pub struct Config {
     #[arg(long, env = "PASSWORD_HASH_PARALLELISM", default_value_t = defaults::PASSWORD_HASH_PARALLELISM)]
     pub password_hash_parallelism: u32,
 
+    /// Password hashes computed at once. Unset: one fewer than the cores (at least one), so logins
+    /// always leave a core to the other requests.
+    #[arg(long, env = "PASSWORD_HASH_CONCURRENCY")]
+    pub password_hash_concurrency: Option<usize>,
+
     /// Longest wait, in milliseconds, for Redis or a database connection before answering SERVICE_UNAVAILABLE.
     #[arg(long, env = "DEPENDENCY_TIMEOUT_MS", default_value_t = defaults::DEPENDENCY_TIMEOUT_MS)]
     pub dependency_timeout_ms: u64,
@@ -174,6 +179,7 @@ impl Default for Config {
             password_hash_memory_kib: defaults::PASSWORD_HASH_MEMORY_KIB,
             password_hash_iterations: defaults::PASSWORD_HASH_ITERATIONS,
             password_hash_parallelism: defaults::PASSWORD_HASH_PARALLELISM,
+            password_hash_concurrency: None,
             dependency_timeout_ms: defaults::DEPENDENCY_TIMEOUT_MS,
             request_body_limit_bytes: defaults::REQUEST_BODY_LIMIT_BYTES,
             service_token_default_ttl_secs: defaults::SERVICE_TOKEN_DEFAULT_TTL_SECS,
@@ -212,6 +218,13 @@ impl Config {
         } else {
             defaults::DATABASE_MAX_CONNECTIONS
         })
+    }
+
+    pub fn password_hash_concurrency(&self) -> usize {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        self.password_hash_concurrency
+            .unwrap_or(cores.saturating_sub(1))
+            .max(1)
     }
 
     pub fn token_idle_ttl(&self) -> Duration {

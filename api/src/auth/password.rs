@@ -26,7 +26,8 @@ pub struct Passwords {
     /// Verified instead of a real hash when the user does not exist, so that an unknown username
     /// costs as much time as a wrong password and timing tells nothing.
     dummy_hash: Arc<str>,
-    /// Hashing is deliberately expensive; more at once than there are cores only queues up memory.
+    /// Hashing is deliberately expensive: at most this many at once (PASSWORD_HASH_CONCURRENCY), so a
+    /// login flood cannot take every core from the requests already in flight.
     permits: Arc<Semaphore>,
     /// Idle buffers sized for `params`; at most one per permit exists.
     buffers: Arc<Mutex<Vec<Vec<Block>>>>,
@@ -47,11 +48,10 @@ impl Passwords {
         })?;
         let mut scratch = vec![Block::default(); params.block_count()];
         let dummy_hash = hash_with(&params, "dummy password for unknown users", &mut scratch)?;
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Ok(Self {
             params,
             dummy_hash: dummy_hash.into(),
-            permits: Arc::new(Semaphore::new(cores)),
+            permits: Arc::new(Semaphore::new(config.password_hash_concurrency())),
             buffers: Arc::default(),
         })
     }
