@@ -65,11 +65,13 @@ pub fn redis_url() -> String {
     std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
 }
 
-/// A database (or SQLite data directory) made for one test and removed when the test ends.
+/// A database (or SQLite data directory) and a Redis key prefix made for one test, and removed
+/// when the test ends.
 pub struct TestStorage {
     backend: Backend,
     name: String,
     data_dir: PathBuf,
+    redis_prefix: String,
 }
 
 impl TestStorage {
@@ -85,11 +87,17 @@ impl TestStorage {
                 .expect("create the test database");
             db.close().await.expect("close the admin connection");
         }
+        let redis_prefix = format!("{name}:");
         Self {
             backend,
             name,
             data_dir,
+            redis_prefix,
         }
+    }
+
+    pub fn redis_prefix(&self) -> String {
+        self.redis_prefix.clone()
     }
 
     /// DATABASE_URL for the test's database; `None` means the embedded SQLite file in `data_dir`.
@@ -113,30 +121,59 @@ fn admin_url(backend: Backend) -> Option<String> {
 impl Drop for TestStorage {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.data_dir);
-        let Some(admin) = admin_url(self.backend) else {
-            return;
-        };
+        let admin = admin_url(self.backend);
         let drop_sql = match self.backend {
             // FORCE: the server under test may still hold pooled connections.
             Backend::Postgres => format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
             _ => format!("DROP DATABASE IF EXISTS {}", self.name),
         };
+        let pattern = format!("{}*", self.redis_prefix);
         // Drop runs inside the test's runtime, which cannot block on itself: use a runtime of our own.
         let dropped = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
             runtime.block_on(async {
-                let db = Database::connect(admin).await?;
-                db.execute_unprepared(&drop_sql).await?;
-                db.close().await
-            })?;
-            anyhow::Ok(())
+                if let Some(admin) = admin {
+                    let db = Database::connect(admin).await?;
+                    db.execute_unprepared(&drop_sql).await?;
+                    db.close().await?;
+                }
+                delete_redis_keys(&pattern).await
+            })
         })
         .join();
         if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop test database {}", self.name);
+            eprintln!("could not remove test storage {}", self.name);
         }
+    }
+}
+
+/// Deletes the test's keys from the shared Redis (some, like the blacklist version, never expire).
+async fn delete_redis_keys(pattern: &str) -> anyhow::Result<()> {
+    use deadpool_redis::redis;
+    let client = redis::Client::open(redis_url())?;
+    let mut conn = client.get_multiplexed_async_connection().await?;
+    let mut cursor: u64 = 0;
+    loop {
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(pattern)
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(&mut conn)
+            .await?;
+        if !keys.is_empty() {
+            redis::cmd("DEL")
+                .arg(&keys)
+                .query_async::<()>(&mut conn)
+                .await?;
+        }
+        if next == 0 {
+            return Ok(());
+        }
+        cursor = next;
     }
 }
 
@@ -147,7 +184,7 @@ pub fn test_config(backend: Backend, storage: &TestStorage) -> Config {
         database_url: storage.database_url(),
         data_dir: storage.data_dir(),
         redis_url: (backend != Backend::Sqlite).then(redis_url),
-        redis_key_prefix: format!("gqltest:{}:", Uuid::now_v7().simple()),
+        redis_key_prefix: storage.redis_prefix(),
         jwt_secret: Some(SecretString::from(JWT_SECRET.to_owned())),
         admin_password: Some(SecretString::from(ADMIN_PASSWORD.to_owned())),
         token_idle_ttl_secs: 300,
