@@ -15,6 +15,10 @@ use crate::{
     error::ApiError,
 };
 
+const NOT_FOUND: ApiError = ApiError::NotFound {
+    what: "blacklist entry",
+};
+
 /// A checked create: `ip` is already canonical.
 pub struct NewEntry {
     pub ip: String,
@@ -77,6 +81,11 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, 
     Ok(Entity::find_by_id(id).one(db).await?)
 }
 
+/// The entry, or NOT_FOUND.
+async fn find_existing(db: &impl ConnectionTrait, id: Uuid) -> Result<Model, ApiError> {
+    find(db, id).await?.ok_or(NOT_FOUND)
+}
+
 pub async fn create(
     db: &impl ConnectionTrait,
     new: NewEntry,
@@ -111,12 +120,7 @@ pub async fn update(
     by: &Principal,
 ) -> Result<(String, Model), ApiError> {
     let txn = db.begin().await?;
-    let entry = Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(ApiError::NotFound {
-            what: "blacklist entry",
-        })?;
+    let entry = find_existing(&txn, id).await?;
     let previous_ip = entry.ip.clone();
     let mut active: ActiveModel = entry.into();
     let new_ip = changes.ip.clone();
@@ -144,17 +148,10 @@ pub async fn update(
 /// Deletes an entry and returns its address; NOT_FOUND when there was none.
 pub async fn delete(db: &DatabaseConnection, id: Uuid) -> Result<String, ApiError> {
     let txn = db.begin().await?;
-    let entry = Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(ApiError::NotFound {
-            what: "blacklist entry",
-        })?;
+    let entry = find_existing(&txn, id).await?;
     let result = Entity::delete_by_id(id).exec(&txn).await?;
     if result.rows_affected == 0 {
-        return Err(ApiError::NotFound {
-            what: "blacklist entry",
-        });
+        return Err(NOT_FOUND);
     }
     txn.commit().await?;
     Ok(entry.ip)
