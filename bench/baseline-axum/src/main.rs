@@ -12,7 +12,6 @@ use axum::{
     routing::get,
 };
 use baseline::{BLACKLIST_READ, Baseline, Config};
-use clap::Parser;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -61,13 +60,5 @@ async fn run(config: Config) -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = Config::parse();
-    baseline::init_tracing();
-    match run(config).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            tracing::error!("{error:#}");
-            ExitCode::FAILURE
-        }
-    }
+    baseline::main(run).await
 }

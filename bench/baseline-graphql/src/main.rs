@@ -12,7 +12,6 @@ use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::{Router, extract::State, http::HeaderMap, routing::post};
 use baseline::{BLACKLIST_READ, Baseline, Config, Principal};
 use chrono::{DateTime, Utc};
-use clap::Parser;
 use uuid::Uuid;
 
 type BaselineSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
@@ -89,13 +88,5 @@ async fn run(config: Config) -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = Config::parse();
-    baseline::init_tracing();
-    match run(config).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            tracing::error!("{error:#}");
-            ExitCode::FAILURE
-        }
-    }
+    baseline::main(run).await
 }

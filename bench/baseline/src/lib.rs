@@ -5,10 +5,11 @@
 pub mod auth;
 pub mod config;
 
-use std::sync::Arc;
+use std::{future::Future, process::ExitCode, sync::Arc};
 
 use anyhow::Context as _;
 use axum::Router;
+use clap::Parser;
 use entity::blacklist_entry::{Entity, Model};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, EntityTrait};
 use tokio::net::TcpListener;
@@ -70,4 +71,21 @@ pub async fn serve(config: &Config, router: Router) -> anyhow::Result<()> {
         .with_context(|| format!("binding BIND {}", config.bind))?;
     tracing::info!(addr = %config.bind, "baseline listening");
     axum::serve(listener, router).await.context("serving")
+}
+
+/// The whole of a baseline's `main`: read the config, set up logging, run, and turn an error into
+/// a logged failure exit.
+pub async fn main<Fut>(run: impl FnOnce(Config) -> Fut) -> ExitCode
+where
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let config = Config::parse();
+    init_tracing();
+    match run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
