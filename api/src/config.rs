@@ -17,6 +17,8 @@ pub mod defaults {
     pub const PASSWORD_HASH_MEMORY_KIB: u32 = 19 * 1024;
     pub const PASSWORD_HASH_ITERATIONS: u32 = 2;
     pub const PASSWORD_HASH_PARALLELISM: u32 = 1;
+    /// Logins yield to authenticated requests when the cores are busy (see `auth::hash_threads`).
+    pub const PASSWORD_HASH_NICE: i32 = 10;
     pub const DEPENDENCY_TIMEOUT_MS: u64 = 2_000;
     pub const DATABASE_MAX_CONNECTIONS: u32 = 16;
     /// SQLite serialises writes and every connection keeps its own page cache: a few suffice.
@@ -99,6 +101,12 @@ pub struct Config {
     #[arg(long, env = "PASSWORD_HASH_CONCURRENCY")]
     pub password_hash_concurrency: Option<usize>,
 
+    /// Scheduling priority of the hashing threads, as a nice value from 0 (the server's own) to 19
+    /// (lowest). When the cores are busy, authenticated requests go first and logins wait.
+    #[arg(long, env = "PASSWORD_HASH_NICE", default_value_t = defaults::PASSWORD_HASH_NICE,
+          value_parser = clap::value_parser!(i32).range(0..=19))]
+    pub password_hash_nice: i32,
+
     /// Longest wait, in milliseconds, for Redis or a database connection before answering SERVICE_UNAVAILABLE.
     #[arg(long, env = "DEPENDENCY_TIMEOUT_MS", default_value_t = defaults::DEPENDENCY_TIMEOUT_MS)]
     pub dependency_timeout_ms: u64,
@@ -180,6 +188,7 @@ impl Default for Config {
             password_hash_iterations: defaults::PASSWORD_HASH_ITERATIONS,
             password_hash_parallelism: defaults::PASSWORD_HASH_PARALLELISM,
             password_hash_concurrency: None,
+            password_hash_nice: defaults::PASSWORD_HASH_NICE,
             dependency_timeout_ms: defaults::DEPENDENCY_TIMEOUT_MS,
             request_body_limit_bytes: defaults::REQUEST_BODY_LIMIT_BYTES,
             service_token_default_ttl_secs: defaults::SERVICE_TOKEN_DEFAULT_TTL_SECS,

@@ -1,6 +1,7 @@
 //! Who is calling: principals and their permissions, tokens, the liveness store and the guards.
 
 pub mod guard;
+mod hash_threads;
 pub mod jwt;
 pub mod liveness;
 pub mod login;

@@ -1,18 +1,13 @@
-//! Password hashing with argon2id, off the async workers, bounded to the core count, and in a
-//! fixed set of reused memory buffers.
-//!
-//! argon2id's cost is its memory (19 MiB by default). Allocating that per login leaves the
-//! allocator holding hundreds of MiB under a login load, so each permitted concurrent hash owns a
-//! buffer for as long as the server runs: login memory is bounded by `cores x memory cost`.
+//! Password hashing with argon2id on the dedicated hashing threads (see `hash_threads`).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use argon2::{Algorithm, Argon2, Block, Params, Version, password_hash::phc::PasswordHash};
 use base64::{Engine, engine::general_purpose::STANDARD_NO_PAD};
 use rand::RngCore;
 use subtle::ConstantTimeEq;
-use tokio::sync::Semaphore;
 
+use super::hash_threads::HashThreads;
 use crate::{config::Config, error::ApiError};
 
 /// The shortest password we let anyone set.
@@ -26,11 +21,7 @@ pub struct Passwords {
     /// Verified instead of a real hash when the user does not exist, so that an unknown username
     /// costs as much time as a wrong password and timing tells nothing.
     dummy_hash: Arc<str>,
-    /// Hashing is deliberately expensive: at most this many at once (PASSWORD_HASH_CONCURRENCY), so a
-    /// login flood cannot take every core from the requests already in flight.
-    permits: Arc<Semaphore>,
-    /// Idle buffers sized for `params`; at most one per permit exists.
-    buffers: Arc<Mutex<Vec<Vec<Block>>>>,
+    threads: HashThreads,
 }
 
 impl Passwords {
@@ -46,13 +37,17 @@ impl Passwords {
                 "PASSWORD_HASH_MEMORY_KIB / PASSWORD_HASH_ITERATIONS / PASSWORD_HASH_PARALLELISM are invalid: {error}"
             )
         })?;
-        let mut scratch = vec![Block::default(); params.block_count()];
-        let dummy_hash = hash_with(&params, "dummy password for unknown users", &mut scratch)?;
+        let dummy_hash = dummy_hash(&params);
+        let threads = HashThreads::start(
+            config.password_hash_concurrency(),
+            config.password_hash_nice,
+            params.block_count(),
+        )
+        .map_err(|error| anyhow::anyhow!("starting the password hashing threads: {error}"))?;
         Ok(Self {
             params,
             dummy_hash: dummy_hash.into(),
-            permits: Arc::new(Semaphore::new(config.password_hash_concurrency())),
-            buffers: Arc::default(),
+            threads,
         })
     }
 
@@ -66,7 +61,8 @@ impl Passwords {
         }
         let params = self.params.clone();
         let password = password.to_owned();
-        self.with_buffer(move |buffer| hash_with(&params, &password, buffer))
+        self.threads
+            .run(move |buffer| hash_with(&params, &password, buffer))
             .await?
             .map_err(ApiError::Internal)
     }
@@ -79,39 +75,21 @@ impl Passwords {
             None => (self.dummy_hash.to_string(), false),
         };
         let matches = self
-            .with_buffer(move |buffer| verify_with(&password, &hash, buffer))
+            .threads
+            .run(move |buffer| verify_with(&password, &hash, buffer))
             .await?;
         Ok(known && matches)
     }
+}
 
-    /// Runs `work` on a blocking thread with one of the reused buffers.
-    async fn with_buffer<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
-    ) -> Result<T, ApiError> {
-        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
-        let blocks = self.params.block_count();
-        let mut buffer = self
-            .buffers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pop()
-            .unwrap_or_else(|| vec![Block::default(); blocks]);
-        let (result, buffer) = tokio::task::spawn_blocking(move || {
-            let result = work(&mut buffer);
-            (result, buffer)
-        })
-        .await
-        .map_err(ApiError::internal)?;
-        // A buffer grown for an old hash with a higher memory cost is let go rather than kept.
-        if buffer.len() == blocks {
-            self.buffers
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(buffer);
-        }
-        Ok(result)
-    }
+/// A well-formed hash of no password at all: verifying anything against it costs exactly what a
+/// real hash with the same parameters costs, and nothing can match it.
+fn dummy_hash(params: &Params) -> String {
+    let mut salt = [0u8; SALT_BYTES];
+    let mut output = [0u8; OUTPUT_BYTES];
+    rand::rng().fill_bytes(&mut salt);
+    rand::rng().fill_bytes(&mut output);
+    phc_string(params, &salt, &output)
 }
 
 /// Hashes into a PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`).
@@ -128,14 +106,19 @@ fn hash_with(params: &Params, password: &str, buffer: &mut Vec<Block>) -> anyhow
             buffer.as_mut_slice(),
         )
         .map_err(|error| anyhow::anyhow!("hashing a password: {error}"))?;
-    Ok(format!(
+    Ok(phc_string(params, &salt, &output))
+}
+
+/// `$argon2id$v=19$m=…,t=…,p=…$salt$hash`
+fn phc_string(params: &Params, salt: &[u8], output: &[u8]) -> String {
+    format!(
         "$argon2id$v=19$m={},t={},p={}${}${}",
         params.m_cost(),
         params.t_cost(),
         params.p_cost(),
         STANDARD_NO_PAD.encode(salt),
         STANDARD_NO_PAD.encode(output)
-    ))
+    )
 }
 
 /// Recomputes the stored hash's output with its own parameters and compares in constant time.
@@ -207,6 +190,17 @@ mod tests {
                 .verify_password(b"correct horse", &parsed)
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn the_dummy_hash_costs_a_real_verification_and_matches_nothing() {
+        let params = cheap();
+        let dummy = dummy_hash(&params);
+        let parsed = PasswordHash::new(&dummy).expect("a PHC string");
+        assert_eq!(Params::try_from(&parsed).expect("params"), params);
+        let mut buffer = Vec::new();
+        assert!(!verify_with("", &dummy, &mut buffer));
+        assert_eq!(buffer.len(), params.block_count(), "the hash was computed");
     }
 
     #[test]

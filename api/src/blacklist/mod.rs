@@ -20,7 +20,8 @@ use crate::{auth::session::store_error, error::ApiError, state::AppState};
 
 #[derive(Clone)]
 pub struct Blacklist {
-    matcher: Arc<RwLock<Arc<IpMatcher>>>,
+    /// Read on every request and changed in place, under a lock held only for the lookup or the edit.
+    matcher: Arc<RwLock<IpMatcher>>,
     /// The shared blacklist version this instance's matcher reflects.
     seen_version: Arc<AtomicU64>,
     /// Counts local changes, so a full reload that read the database before one of them does not
@@ -47,14 +48,10 @@ impl Blacklist {
     }
 
     pub fn contains(&self, addr: IpAddr) -> bool {
-        self.current().contains(addr)
-    }
-
-    fn current(&self) -> Arc<IpMatcher> {
         self.matcher
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .clone()
+            .contains(addr)
     }
 
     pub fn seen_version(&self) -> u64 {
@@ -71,7 +68,7 @@ impl Blacklist {
             .into_tuple()
             .all(db)
             .await?;
-        let matcher = Arc::new(IpMatcher::new(ips.iter().map(String::as_str)));
+        let matcher = IpMatcher::new(ips.iter().map(String::as_str));
         let mut current = self.matcher.write().unwrap_or_else(|e| e.into_inner());
         if self.local_changes.load(Ordering::Acquire) != changes_before {
             return Ok(false);
@@ -95,7 +92,7 @@ impl Blacklist {
     /// Applies one committed change without reading the whole list again.
     fn apply(&self, change: &Change<'_>) {
         let mut current = self.matcher.write().unwrap_or_else(|e| e.into_inner());
-        *current = Arc::new(current.with_change(change.removed, change.added));
+        current.change(change.removed, change.added);
         self.local_changes.fetch_add(1, Ordering::AcqRel);
     }
 }
