@@ -17,8 +17,8 @@ pub mod defaults {
     pub const PASSWORD_HASH_MEMORY_KIB: u32 = 19 * 1024;
     pub const PASSWORD_HASH_ITERATIONS: u32 = 2;
     pub const PASSWORD_HASH_PARALLELISM: u32 = 1;
-    /// Logins yield to authenticated requests when the cores are busy (see `auth::hash_threads`).
-    pub const PASSWORD_HASH_NICE: i32 = 10;
+    /// Logins yield to authenticated requests when the machine is busy (see `auth::hash_threads`).
+    pub const PASSWORD_HASH_BUSY_SHARE: f64 = 0.1;
     pub const DEPENDENCY_TIMEOUT_MS: u64 = 2_000;
     pub const DATABASE_MAX_CONNECTIONS: u32 = 16;
     /// SQLite serialises writes and every connection keeps its own page cache: a few suffice.
@@ -101,11 +101,12 @@ pub struct Config {
     #[arg(long, env = "PASSWORD_HASH_CONCURRENCY")]
     pub password_hash_concurrency: Option<usize>,
 
-    /// Scheduling priority of the hashing threads, as a nice value from 0 (the server's own) to 19
-    /// (lowest). When the cores are busy, authenticated requests go first and logins wait.
-    #[arg(long, env = "PASSWORD_HASH_NICE", default_value_t = defaults::PASSWORD_HASH_NICE,
-          value_parser = clap::value_parser!(i32).range(0..=19))]
-    pub password_hash_nice: i32,
+    /// Share of a core each hashing thread may take while other work keeps the machine busy (more
+    /// than half of all CPU time): it rests between hashes, so authenticated requests go first
+    /// and logins wait. 1 never rests. On a quiet machine logins always run at full speed.
+    #[arg(long, env = "PASSWORD_HASH_BUSY_SHARE", default_value_t = defaults::PASSWORD_HASH_BUSY_SHARE,
+          value_parser = parse_share)]
+    pub password_hash_busy_share: f64,
 
     /// Longest wait, in milliseconds, for Redis or a database connection before answering SERVICE_UNAVAILABLE.
     #[arg(long, env = "DEPENDENCY_TIMEOUT_MS", default_value_t = defaults::DEPENDENCY_TIMEOUT_MS)]
@@ -188,7 +189,7 @@ impl Default for Config {
             password_hash_iterations: defaults::PASSWORD_HASH_ITERATIONS,
             password_hash_parallelism: defaults::PASSWORD_HASH_PARALLELISM,
             password_hash_concurrency: None,
-            password_hash_nice: defaults::PASSWORD_HASH_NICE,
+            password_hash_busy_share: defaults::PASSWORD_HASH_BUSY_SHARE,
             dependency_timeout_ms: defaults::DEPENDENCY_TIMEOUT_MS,
             request_body_limit_bytes: defaults::REQUEST_BODY_LIMIT_BYTES,
             service_token_default_ttl_secs: defaults::SERVICE_TOKEN_DEFAULT_TTL_SECS,
@@ -292,6 +293,14 @@ fn parse_net(value: &str) -> Result<IpNet, String> {
         .parse::<IpNet>()
         .or_else(|_| value.parse::<std::net::IpAddr>().map(IpNet::from))
         .map_err(|_| format!("`{value}` is not a CIDR block or address"))
+}
+
+/// A share of a core: more than 0, at most 1.
+fn parse_share(value: &str) -> Result<f64, String> {
+    match value.trim().parse::<f64>() {
+        Ok(share) if share > 0.0 && share <= 1.0 => Ok(share),
+        _ => Err(format!("`{value}` is not a number above 0 and at most 1")),
+    }
 }
 
 fn parse_secret(value: &str) -> Result<SecretString, std::convert::Infallible> {

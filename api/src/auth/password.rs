@@ -40,8 +40,8 @@ impl Passwords {
         let dummy_hash = dummy_hash(&params);
         let threads = HashThreads::start(
             config.password_hash_concurrency(),
-            config.password_hash_nice,
             params.block_count(),
+            config.password_hash_busy_share,
         )
         .map_err(|error| anyhow::anyhow!("starting the password hashing threads: {error}"))?;
         Ok(Self {

@@ -1,16 +1,21 @@
-//! The threads that hash passwords: a fixed few, dedicated, at a lower scheduling priority.
+//! The threads that hash passwords: a fixed few, dedicated, scheduled only when nothing else
+//! wants the core, and paced while the machine is busy.
 //!
 //! argon2id is deliberately expensive (~13 ms of CPU and 19 MiB of memory per hash with the
 //! defaults), so logins are kept away from everything else the server does:
 //! - off the async workers, which must never block;
 //! - on at most PASSWORD_HASH_CONCURRENCY threads, so a login flood cannot take every core;
-//! - at a lower priority (PASSWORD_HASH_NICE): when the cores are busy, requests that are already
-//!   authenticated go first and logins wait, instead of every request slowing down together;
-//! - each thread owns one hash buffer, reused for every hash it computes and given back to the
-//!   system after a quiet spell, so login memory is bounded by `threads x memory cost`.
+//! - under Linux's SCHED_IDLE policy, so any other thread that wakes up takes the core from a
+//!   hash at once, and resting between hashes while other work keeps the machine busy
+//!   (`pacing`): requests already authenticated go first and logins wait;
+//! - each thread owns one hash buffer, reused for every hash it computes and given back after a
+//!   quiet spell, so login memory is bounded by `threads x memory cost`.
+
+mod pacing;
 
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
+    sync::Arc,
     time::Duration,
 };
 
@@ -18,6 +23,7 @@ use argon2::Block;
 use flume::RecvTimeoutError;
 use tokio::sync::oneshot;
 
+use self::pacing::Pacer;
 use crate::error::ApiError;
 
 /// A thread that has not hashed for this long frees its buffer.
@@ -32,15 +38,17 @@ pub struct HashThreads {
 }
 
 impl HashThreads {
-    /// Starts `threads` hashing threads at scheduling priority `nice` (0 = the server's own, 19 = lowest).
-    /// `blocks` is the buffer size in argon2 blocks for the current parameters.
-    pub fn start(threads: usize, nice: i32, blocks: usize) -> std::io::Result<Self> {
+    /// Starts `threads` hashing threads. `blocks` is the buffer size in argon2 blocks for the
+    /// current parameters; `busy_share` the share of a core each may take while the machine is busy.
+    pub fn start(threads: usize, blocks: usize, busy_share: f64) -> std::io::Result<Self> {
         let (jobs, queue) = flume::unbounded::<Job>();
+        let hashing = Arc::default();
         for number in 0..threads.max(1) {
             let queue = queue.clone();
+            let pacer = Pacer::new(busy_share, Arc::clone(&hashing));
             std::thread::Builder::new()
                 .name(format!("password-hash-{number}"))
-                .spawn(move || work(&queue, nice, blocks))?;
+                .spawn(move || work(&queue, blocks, pacer))?;
         }
         Ok(Self { jobs })
     }
@@ -67,19 +75,24 @@ impl HashThreads {
 }
 
 /// One hashing thread: take jobs until every handle is gone.
-fn work(queue: &flume::Receiver<Job>, nice: i32, blocks: usize) {
-    lower_priority(nice);
+fn work(queue: &flume::Receiver<Job>, blocks: usize, mut pacer: Pacer) {
+    lower_priority();
     let mut buffer: Vec<Block> = Vec::new();
     loop {
         match queue.recv_timeout(KEEP_BUFFER_WHILE_BUSY) {
             Ok(job) => {
-                // A panic loses that one answer (the caller gets an internal error), not the thread.
-                if catch_unwind(AssertUnwindSafe(|| job(&mut buffer))).is_err() {
-                    buffer = Vec::new();
-                }
+                let rest = pacer.run(|| {
+                    // A panic loses that one answer (the caller gets an internal error), not the thread.
+                    if catch_unwind(AssertUnwindSafe(|| job(&mut buffer))).is_err() {
+                        buffer = Vec::new();
+                    }
+                });
                 // A buffer grown for an old hash with a higher memory cost is not kept at that size.
                 if buffer.len() > blocks {
                     buffer = Vec::new();
+                }
+                if !rest.is_zero() {
+                    std::thread::sleep(rest);
                 }
             }
             Err(RecvTimeoutError::Timeout) => buffer = Vec::new(),
@@ -88,21 +101,28 @@ fn work(queue: &flume::Receiver<Job>, nice: i32, blocks: usize) {
     }
 }
 
-/// Lowers the calling thread's priority; on Linux, `setpriority` on a thread id affects that thread only.
+/// Puts the calling thread under SCHED_IDLE: it runs only on a core nothing else wants, and is
+/// preempted at once when another thread wakes up (a low nice value does not preempt at once).
 #[cfg(target_os = "linux")]
-fn lower_priority(nice: i32) {
-    if nice == 0 {
-        return;
-    }
-    let thread = rustix::thread::gettid();
-    if let Err(error) = rustix::process::setpriority_process(Some(thread), nice) {
-        tracing::warn!(%error, nice, "cannot lower the password hashing threads' priority");
+fn lower_priority() {
+    use thread_priority::{
+        NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
+        set_thread_priority_and_policy, thread_native_id,
+    };
+    let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
+    if let Err(error) =
+        set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, idle)
+    {
+        tracing::warn!(
+            ?error,
+            "cannot lower the password hashing threads' priority"
+        );
     }
 }
 
-/// Elsewhere the call would change the whole process, so the threads keep the server's priority.
+/// Elsewhere the threads keep the server's priority; pacing still applies where it can measure.
 #[cfg(not(target_os = "linux"))]
-fn lower_priority(_nice: i32) {}
+fn lower_priority() {}
 
 #[cfg(test)]
 mod tests {
@@ -110,7 +130,7 @@ mod tests {
 
     #[tokio::test]
     async fn jobs_run_on_the_threads_with_a_reused_buffer() {
-        let threads = HashThreads::start(1, 0, 4).expect("threads start");
+        let threads = HashThreads::start(1, 4, 1.0).expect("threads start");
         let first = threads
             .run(|buffer| {
                 buffer.resize(4, Block::default());
@@ -125,7 +145,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_job_is_an_error_and_the_thread_goes_on() {
-        let threads = HashThreads::start(1, 0, 4).expect("threads start");
+        let threads = HashThreads::start(1, 4, 1.0).expect("threads start");
         let failed = threads.run(|_| -> u8 { panic!("boom") }).await;
         assert!(failed.is_err());
         assert_eq!(threads.run(|_| 7).await.expect("answer"), 7);
@@ -133,12 +153,16 @@ mod tests {
 
     #[cfg(target_os = "linux")]
     #[tokio::test]
-    async fn the_threads_run_at_the_configured_priority() {
-        let threads = HashThreads::start(1, 7, 4).expect("threads start");
-        let nice = threads
-            .run(|_| rustix::process::getpriority_process(None).expect("getpriority"))
+    async fn the_threads_run_under_the_idle_policy() {
+        use thread_priority::{NormalThreadSchedulePolicy, ThreadSchedulePolicy};
+        let threads = HashThreads::start(1, 4, 1.0).expect("threads start");
+        let policy = threads
+            .run(|_| thread_priority::thread_schedule_policy().expect("policy"))
             .await
             .expect("answer");
-        assert_eq!(nice, 7);
+        assert_eq!(
+            policy,
+            ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle)
+        );
     }
 }
