@@ -23,6 +23,8 @@ const ME: &str = "{ me { username } }";
 const LOGIN: &str =
     "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }";
 const LIST: &str = "{ blacklistEntries { totalCount } }";
+/// The point query, which on PostgreSQL bypasses SeaORM (`api::db::fast`).
+const ONE: &str = "query($id: ID!) { blacklistEntry(id: $id) { id } }";
 const CREATE: &str = r#"mutation { createBlacklistEntry(input: { ip: "198.51.100.7" }) { id } }"#;
 
 /// A request that needs a dead dependency must fail this fast (DEPENDENCY_TIMEOUT_MS is 2000).
@@ -232,6 +234,8 @@ async fn with_the_database_stopped_requests_are_unavailable_promptly_and_write_n
 
     // Act
     let (list, list_took) = timed(app.gql(LIST, json!({}), Some(&token))).await;
+    let one_id = json!({ "id": Uuid::now_v7().to_string() });
+    let (one, one_took) = timed(app.gql(ONE, one_id, Some(&token))).await;
     let (create, create_took) = timed(app.gql(CREATE, json!({}), Some(&token))).await;
     let (login, login_took) = timed(app.gql(LOGIN, admin_login(), None)).await;
     let (ready, ready_took) = timed(readiness(&app)).await;
@@ -241,6 +245,8 @@ async fn with_the_database_stopped_requests_are_unavailable_promptly_and_write_n
     // Assert
     assert_eq!(error_code(&list), "SERVICE_UNAVAILABLE", "{list}");
     assert!(list_took < PROMPTLY, "blacklistEntries took {list_took:?}");
+    assert_eq!(error_code(&one), "SERVICE_UNAVAILABLE", "{one}");
+    assert!(one_took < PROMPTLY, "blacklistEntry took {one_took:?}");
     assert_eq!(error_code(&create), "SERVICE_UNAVAILABLE", "{create}");
     assert!(create_took < PROMPTLY, "create took {create_took:?}");
     assert_eq!(error_code(&login), "SERVICE_UNAVAILABLE", "{login}");
@@ -278,6 +284,10 @@ async fn once_the_database_is_back_requests_succeed_again_without_a_server_resta
     })
     .await;
     let create = app.gql(CREATE, json!({}), Some(&token)).await;
+    let created_id = create["data"]["createBlacklistEntry"]["id"].clone();
+    let one = app
+        .gql(ONE, json!({ "id": created_id }), Some(&token))
+        .await;
     let ready = readiness(&app).await;
 
     // Assert
@@ -288,6 +298,10 @@ async fn once_the_database_is_back_requests_succeed_again_without_a_server_resta
     assert!(
         create["data"]["createBlacklistEntry"]["id"].is_string(),
         "{create}"
+    );
+    assert_eq!(
+        one["data"]["blacklistEntry"]["id"], create["data"]["createBlacklistEntry"]["id"],
+        "{one}"
     );
     assert_eq!(
         ready,

@@ -1,6 +1,7 @@
 //! Storage: connecting, migrating, and the queries each domain needs. No GraphQL types here.
 
 pub mod blacklist;
+mod fast;
 pub mod role;
 pub mod service_account;
 pub mod user;

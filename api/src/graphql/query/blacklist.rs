@@ -31,7 +31,7 @@ impl BlacklistQuery {
     ) -> async_graphql::Result<Option<BlacklistEntry>> {
         let state = ctx.data::<AppState>()?;
         let id = parse_id(&id).extend()?;
-        Ok(db::blacklist::find(&state.db, id)
+        Ok(db::blacklist::find_one(&state.db, id)
             .await
             .extend()?
             .map(BlacklistEntry))
