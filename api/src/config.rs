@@ -18,7 +18,7 @@ pub mod defaults {
     pub const PASSWORD_HASH_ITERATIONS: u32 = 2;
     pub const PASSWORD_HASH_PARALLELISM: u32 = 1;
     /// Logins yield to authenticated requests when the machine is busy (see `auth::hash_threads`).
-    pub const PASSWORD_HASH_BUSY_SHARE: f64 = 0.1;
+    pub const PASSWORD_HASH_BUSY_SHARE: f64 = 0.05;
     pub const DEPENDENCY_TIMEOUT_MS: u64 = 2_000;
     pub const DATABASE_MAX_CONNECTIONS: u32 = 16;
     /// SQLite serialises writes and every connection keeps its own page cache: a few suffice.

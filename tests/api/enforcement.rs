@@ -3,11 +3,12 @@
 
 use std::time::{Duration, Instant};
 
-use api::config::Config;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_PASSWORD, Backend, TestApp, error_code, spawn_app, spawn_app_with};
+use crate::helpers::{
+    ADMIN_PASSWORD, Backend, TestApp, behind_loopback_proxy, error_code, spawn_app, spawn_app_with,
+};
 
 const LOGIN: &str = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { principal { username } } }";
 const CREATE: &str =
@@ -25,11 +26,6 @@ const POLL_EVERY: Duration = Duration::from_millis(100);
 const POLL_FOR: Duration = Duration::from_millis(1500);
 /// BLACKLIST_REFRESH_MS is 250 by default: a second leaves room for a slow machine.
 const PROPAGATION_LIMIT: Duration = Duration::from_secs(1);
-
-/// Believe X-Forwarded-For from the test client itself, as from a reverse proxy on the same host.
-fn behind_loopback_proxy(config: &mut Config) {
-    config.trusted_proxies = vec!["127.0.0.1/32".parse().expect("a CIDR block")];
-}
 
 /// The exact answer to a refused client.
 fn refused_body() -> Value {

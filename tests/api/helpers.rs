@@ -213,6 +213,11 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 /// Like [`spawn_app`], after `adjust` has changed the configuration (short TTLs, say).
+/// Believe X-Forwarded-For from the test client itself, as from a reverse proxy on the same host.
+pub fn behind_loopback_proxy(config: &mut Config) {
+    config.trusted_proxies = vec!["127.0.0.1/32".parse().expect("a CIDR block")];
+}
+
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let storage = TestStorage::create(backend).await;
     let mut config = test_config(backend, &storage);

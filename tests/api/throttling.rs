@@ -6,10 +6,12 @@
 
 use std::time::Duration;
 
-use api::{accounts, config::Config};
+use api::accounts;
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_PASSWORD, Backend, TestApp, error_code, spawn_app_with};
+use crate::helpers::{
+    ADMIN_PASSWORD, Backend, TestApp, behind_loopback_proxy, error_code, spawn_app_with,
+};
 
 const LOGIN: &str = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { principal { username } } }";
 const SERVICE_LOGIN: &str = "mutation($id: String!, $secret: String!) {
@@ -21,10 +23,6 @@ const MAX_FAILURES: usize = 5;
 const DEFAULT_WINDOW_SECS: u64 = 900;
 const USER: &str = "alice";
 const PASSWORD: &str = "alice-password";
-
-fn behind_loopback_proxy(config: &mut Config) {
-    config.trusted_proxies = vec!["127.0.0.1/32".parse().expect("a CIDR block")];
-}
 
 /// A distinct client address for attempt `n` of a test (TEST-NET-2, RFC 5737).
 fn address(n: usize) -> String {

@@ -31,21 +31,13 @@ struct Ranges<T> {
 }
 
 impl IpMatcher {
-    /// Builds the matcher from canonical entries (see `crate::ip`); an entry that does not parse is
-    /// skipped with a warning rather than taking the whole blacklist down.
+    /// Builds the matcher from canonical entries (see `crate::ip` and `MatcherBuilder`).
     pub fn new<'a>(entries: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut v4 = Vec::new();
-        let mut v6 = Vec::new();
-        for net in entries.into_iter().filter_map(parse_entry) {
-            match net {
-                IpNet::V4(net) => v4.push((net.network().to_bits(), net.broadcast().to_bits())),
-                IpNet::V6(net) => v6.push((net.network().to_bits(), net.broadcast().to_bits())),
-            }
+        let mut builder = MatcherBuilder::default();
+        for entry in entries {
+            builder.add(entry);
         }
-        Self {
-            v4: Ranges::from_unsorted(v4),
-            v6: Ranges::from_unsorted(v6),
-        }
+        builder.build()
     }
 
     /// Removes one entry and/or adds one (a create, update or delete on this instance), in place:
@@ -80,6 +72,36 @@ impl IpMatcher {
 
     pub fn is_empty(&self) -> bool {
         self.v4.ranges.is_empty() && self.v6.ranges.is_empty()
+    }
+}
+
+/// Takes entries one at a time, so that a full reload never holds the whole list as text.
+#[derive(Default)]
+pub struct MatcherBuilder {
+    v4: Vec<(u32, u32)>,
+    v6: Vec<(u128, u128)>,
+}
+
+impl MatcherBuilder {
+    /// Adds one canonical entry; one that does not parse is skipped with a warning rather than
+    /// taking the whole blacklist down.
+    pub fn add(&mut self, entry: &str) {
+        match parse_entry(entry) {
+            Some(IpNet::V4(net)) => self
+                .v4
+                .push((net.network().to_bits(), net.broadcast().to_bits())),
+            Some(IpNet::V6(net)) => self
+                .v6
+                .push((net.network().to_bits(), net.broadcast().to_bits())),
+            None => {}
+        }
+    }
+
+    pub fn build(self) -> IpMatcher {
+        IpMatcher {
+            v4: Ranges::from_unsorted(self.v4),
+            v6: Ranges::from_unsorted(self.v6),
+        }
     }
 }
 

@@ -8,7 +8,7 @@
 use entity::blacklist_entry::Model;
 use sea_orm::{
     ConnAcquireErr, DbErr, RuntimeErr,
-    sqlx::{self, PgPool},
+    sqlx::{self, FromRow, PgPool, Row, postgres::PgRow},
 };
 use uuid::Uuid;
 
@@ -16,56 +16,35 @@ const SELECT_BY_ID: &str = "SELECT id, ip, remark, bpm_status, created_by, creat
      created_at, updated_by, updated_by_name, updated_at, org_code, company_code \
      FROM blacklist_entry WHERE id = $1";
 
-type Row = (
-    Uuid,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    Option<String>,
-    chrono::DateTime<chrono::Utc>,
-    Option<String>,
-    Option<String>,
-    Option<chrono::DateTime<chrono::Utc>>,
-    Option<String>,
-    Option<String>,
-);
-
 pub async fn find(pool: &PgPool, id: Uuid) -> Result<Option<Model>, DbErr> {
-    let row: Option<Row> = sqlx::query_as(SELECT_BY_ID)
+    let row: Option<Entry> = sqlx::query_as(SELECT_BY_ID)
         .bind(id)
         .fetch_optional(pool)
         .await
         .map_err(db_error)?;
-    Ok(row.map(
-        |(
-            id,
-            ip,
-            remark,
-            bpm_status,
-            created_by,
-            created_by_name,
-            created_at,
-            updated_by,
-            updated_by_name,
-            updated_at,
-            org_code,
-            company_code,
-        )| Model {
-            id,
-            ip,
-            remark,
-            bpm_status,
-            created_by,
-            created_by_name,
-            created_at,
-            updated_by,
-            updated_by_name,
-            updated_at,
-            org_code,
-            company_code,
-        },
-    ))
+    Ok(row.map(|Entry(entry)| entry))
+}
+
+/// A row of SELECT_BY_ID, read by position in the order the SQL names the columns.
+struct Entry(Model);
+
+impl FromRow<'_, PgRow> for Entry {
+    fn from_row(row: &PgRow) -> Result<Self, sqlx::Error> {
+        Ok(Self(Model {
+            id: row.try_get(0)?,
+            ip: row.try_get(1)?,
+            remark: row.try_get(2)?,
+            bpm_status: row.try_get(3)?,
+            created_by: row.try_get(4)?,
+            created_by_name: row.try_get(5)?,
+            created_at: row.try_get(6)?,
+            updated_by: row.try_get(7)?,
+            updated_by_name: row.try_get(8)?,
+            updated_at: row.try_get(9)?,
+            org_code: row.try_get(10)?,
+            company_code: row.try_get(11)?,
+        }))
+    }
 }
 
 /// The errors SeaORM would have returned, so that callers map them the same way.
