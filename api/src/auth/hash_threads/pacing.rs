@@ -4,10 +4,10 @@
 //! load, a hashing thread under SCHED_IDLE (or at nice 19) still took 30-40 % of a core and cost
 //! the other requests ~18 % of their throughput: a busy server sleeps and wakes many times per
 //! millisecond, the hashing thread runs in every gap, and its 19 MiB working set evicts
-//! everyone's caches. So the threads also keep count: when, over the
-//! last quarter second, more than half of all CPU time went to work other than hashing, each
-//! thread rests after a hash long enough that hashing takes at most PASSWORD_HASH_BUSY_SHARE of
-//! a core. On an otherwise quiet machine logins run at full speed.
+//! everyone's caches. So the threads also keep count: when, over the last quarter second, more
+//! than half of all CPU time went to work other than hashing, each thread rests after a hash long
+//! enough that hashing takes at most PASSWORD_HASH_BUSY_SHARE of a core. On an otherwise quiet
+//! machine logins run at full speed.
 
 use std::{
     sync::{
@@ -140,7 +140,7 @@ fn ticks_per_second() -> f64 {
     100.0
 }
 
-/// CPU time the calling thread has used (its wall time where the clock is missing).
+/// CPU time the calling thread has used so far.
 fn thread_cpu_time() -> Duration {
     let now = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
     Duration::new(
