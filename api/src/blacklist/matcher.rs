@@ -31,7 +31,8 @@ struct Ranges<T> {
 }
 
 impl IpMatcher {
-    /// Builds the matcher from canonical entries (see `crate::ip` and `MatcherBuilder`).
+    /// Builds the matcher from a list at once; the server itself streams through `MatcherBuilder`.
+    #[cfg(test)]
     pub fn new<'a>(entries: impl IntoIterator<Item = &'a str>) -> Self {
         let mut builder = MatcherBuilder::default();
         for entry in entries {

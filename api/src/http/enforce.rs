@@ -43,7 +43,6 @@ pub async fn front_door(
             refused(&request)
         } else {
             request.extensions_mut().insert(ClientIp(client));
-            request.headers_mut().insert(X_REQUEST_ID, id.clone());
             next.run(request).await
         };
         tracing::debug!(status = response.status().as_u16(), "answered");
