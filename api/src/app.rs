@@ -6,6 +6,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::{
+    accounts,
     auth::{
         jwt::JwtKeys, liveness, password::Passwords, session::Sessions, throttle::LoginThrottle,
     },
@@ -28,6 +29,9 @@ impl App {
         let state = build_state(config).await?;
         bootstrap::ensure_admin(&state, config).await?;
         blacklist::watch::spawn(state.clone(), config.blacklist_refresh());
+        if !accounts::reaches_every_server(&state) {
+            accounts::watch::spawn(state.clone()).await?;
+        }
         let router = server::router(state.clone(), config);
         Ok(Self { state, router })
     }

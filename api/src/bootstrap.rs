@@ -5,12 +5,15 @@ use secrecy::ExposeSecret;
 
 use crate::{
     config::Config,
+    data_dir,
     db::{self, role::ADMIN_ROLE, user::NewUser},
     error::ApiError,
     state::AppState,
 };
 
 pub const ADMIN_USERNAME: &str = "admin";
+/// Where a generated admin password is written, in DATA_DIR.
+pub const GENERATED_PASSWORD_FILE: &str = "initial-admin-password";
 const GENERATED_PASSWORD_CHARS: usize = 24;
 
 pub async fn ensure_admin(state: &AppState, config: &Config) -> anyhow::Result<()> {
@@ -40,9 +43,17 @@ pub async fn ensure_admin(state: &AppState, config: &Config) -> anyhow::Result<(
         other => other?,
     };
     if generated {
-        // Printed, not logged: the operator needs it exactly once, and logs are kept and shipped.
-        eprintln!("Created user `{ADMIN_USERNAME}` with generated password: {password}");
-        eprintln!("Set ADMIN_PASSWORD before the first start to choose it instead.");
+        // Never into the log stream, which is kept and shipped: into a file only the server's
+        // user can read, for the operator to read once and delete.
+        let file = config.data_dir.join(GENERATED_PASSWORD_FILE);
+        data_dir::ensure(&config.data_dir)?;
+        data_dir::restrict_file(&file)?;
+        std::fs::write(&file, format!("{password}\n"))?;
+        tracing::warn!(
+            file = %file.display(),
+            "created user `{ADMIN_USERNAME}` with a generated password, written to this file \
+             (mode 0600); read it, delete the file, and change the password"
+        );
     } else {
         tracing::info!("created user `{ADMIN_USERNAME}` with the password from ADMIN_PASSWORD");
     }

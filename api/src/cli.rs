@@ -9,11 +9,13 @@ use tokio::net::TcpListener;
 use crate::{
     accounts,
     app::{self, App},
+    auth::name,
     bootstrap::generate_password,
     config::Config,
     db::{self, user::NewUser},
     graphql::schema::sdl,
     http::server::shutdown_signal,
+    state::AppState,
 };
 
 #[derive(Debug, Parser)]
@@ -135,7 +137,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             company,
             display_name,
         }) => {
-            accounts::check_name("username", &username)?;
+            let username = name::parse("username", &username)?;
             let state = app::build_state(&config).await?;
             let (password, generated) = if password_stdin {
                 (read_password_line()?, false)
@@ -160,28 +162,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(UserCommand::Disable { username }) => {
             let state = app::build_state(&config).await?;
             let revoked = accounts::disable_user(&state, &username).await?;
-            println!("disabled user `{username}`; revoked {revoked} live token(s)");
+            println!(
+                "disabled user `{username}`; {}",
+                reached(&state, revoked, "revoked")
+            );
         }
         Command::User(UserCommand::Passwd { username, .. }) => {
             let password = read_password_line()?;
             let state = app::build_state(&config).await?;
             let revoked = accounts::change_password(&state, &username, &password).await?;
-            println!("changed the password of `{username}`; revoked {revoked} live token(s)");
+            println!(
+                "changed the password of `{username}`; {}",
+                reached(&state, revoked, "revoked")
+            );
         }
         Command::Role(RoleCommand::Grant { role, permissions }) => {
             accounts::check_permissions(&permissions)?;
             let state = app::build_state(&config).await?;
             let updated = accounts::grant_role(&state, &role, &permissions).await?;
             println!(
-                "role `{role}` now holds {}; updated {updated} live token(s)",
-                permissions.join(", ")
+                "role `{role}` now holds {}; {}",
+                permissions.join(", "),
+                reached(&state, updated, "updated")
             );
         }
         Command::Role(RoleCommand::Revoke { role, permissions }) => {
             let state = app::build_state(&config).await?;
             let (removed, updated) = accounts::revoke_role(&state, &role, &permissions).await?;
             println!(
-                "withdrew {removed} permission(s) from role `{role}`; updated {updated} live token(s)"
+                "withdrew {removed} permission(s) from role `{role}`; {}",
+                reached(&state, updated, "updated")
             );
         }
         Command::Service(ServiceCommand::Create {
@@ -202,10 +212,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Service(ServiceCommand::Disable { client_id }) => {
             let state = app::build_state(&config).await?;
             let revoked = accounts::disable_service(&state, &client_id).await?;
-            println!("disabled service account `{client_id}`; revoked {revoked} live token(s)");
+            println!(
+                "disabled service account `{client_id}`; {}",
+                reached(&state, revoked, "revoked")
+            );
         }
     }
     Ok(())
+}
+
+/// What a change did to live tokens, said truthfully: with an in-process token store this
+/// process cannot see the server's tokens, only hand the change to it.
+fn reached(state: &AppState, tokens: u64, verb: &str) -> String {
+    if accounts::reaches_every_server(state) {
+        format!("{verb} {tokens} live token(s)")
+    } else {
+        "the running server applies it to live tokens within a second".to_owned()
+    }
 }
 
 fn read_password_line() -> anyhow::Result<String> {

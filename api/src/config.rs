@@ -28,6 +28,11 @@ pub mod defaults {
     pub const SERVICE_TOKEN_MAX_TTL_SECS: u64 = 3600;
     pub const LOGIN_MAX_FAILURES: u64 = 5;
     pub const LOGIN_FAILURE_WINDOW_SECS: u64 = 15 * 60;
+    /// The per-name ceiling across all addresses, as a multiple of LOGIN_MAX_FAILURES.
+    pub const LOGIN_NAME_CEILING_FACTOR: u64 = 10;
+    pub const LOGIN_IPV6_PREFIX: u8 = 64;
+    pub const PASSWORD_HASH_QUEUE: usize = 32;
+    pub const TOKENS_PER_SUBJECT_MAX: usize = 100;
     pub const QUERY_MAX_DEPTH: usize = 10;
     pub const QUERY_MAX_COMPLEXITY: usize = 1000;
     pub const QUERY_MAX_ALIASES: usize = 30;
@@ -45,7 +50,8 @@ pub struct Config {
 
     /// Database URL: `sqlite://…`, `postgres://…` or `mysql://…`.
     /// Unset: the SQLite file `api.sqlite` in DATA_DIR, created on first start.
-    #[arg(long, env = "DATABASE_URL")]
+    // hide_env_values: the URL may carry a password, and `--help` must not print it.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
     /// Directory for the embedded database and the generated JWT secret.
@@ -61,7 +67,7 @@ pub struct Config {
     pub database_max_connections: Option<u32>,
 
     /// Redis URL for token liveness. Unset: an in-process store (single instance only).
-    #[arg(long, env = "REDIS_URL")]
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
 
     /// Prefix of every Redis key this server writes, so several deployments can share one Redis.
@@ -71,6 +77,11 @@ pub struct Config {
     /// HS256 signing secret, at least 32 bytes. Unset: generated once and kept in DATA_DIR/jwt_secret.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true, value_parser = parse_secret)]
     pub jwt_secret: Option<SecretString>,
+
+    /// Most live tokens one user or service account may hold; a login beyond it ends the
+    /// subject's oldest token.
+    #[arg(long, env = "TOKENS_PER_SUBJECT_MAX", default_value_t = defaults::TOKENS_PER_SUBJECT_MAX)]
+    pub tokens_per_subject_max: usize,
 
     /// A token dies after this many seconds without use; each use renews it.
     #[arg(long, env = "TOKEN_IDLE_TTL_SECS", default_value_t = defaults::TOKEN_IDLE_TTL_SECS)]
@@ -108,6 +119,11 @@ pub struct Config {
           value_parser = parse_share)]
     pub password_hash_busy_share: f64,
 
+    /// Password checks that may wait for a hashing thread; when the queue is full, a login is
+    /// refused at once with TOO_MANY_REQUESTS rather than left waiting behind a flood.
+    #[arg(long, env = "PASSWORD_HASH_QUEUE", default_value_t = defaults::PASSWORD_HASH_QUEUE)]
+    pub password_hash_queue: usize,
+
     /// Longest wait, in milliseconds, for Redis or a database connection before answering SERVICE_UNAVAILABLE.
     #[arg(long, env = "DEPENDENCY_TIMEOUT_MS", default_value_t = defaults::DEPENDENCY_TIMEOUT_MS)]
     pub dependency_timeout_ms: u64,
@@ -128,9 +144,26 @@ pub struct Config {
     #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
     pub trusted_proxies: Vec<IpNet>,
 
-    /// Failed logins per username or per client address before further attempts are refused.
+    /// Failed logins per username (or client id) from one client address before further
+    /// attempts at that name from there are refused.
     #[arg(long, env = "LOGIN_MAX_FAILURES", default_value_t = defaults::LOGIN_MAX_FAILURES)]
     pub login_max_failures: u64,
+
+    /// Failed logins from one client address, whatever the names, before further attempts from
+    /// there are refused. Unset: LOGIN_MAX_FAILURES (raise it for many users behind one NAT).
+    #[arg(long, env = "LOGIN_MAX_FAILURES_PER_ADDRESS")]
+    pub login_max_failures_per_address: Option<u64>,
+
+    /// Failed logins per username (or client id) from all addresses together before further
+    /// attempts are refused from everywhere. Unset: 10 x LOGIN_MAX_FAILURES.
+    #[arg(long, env = "LOGIN_MAX_FAILURES_PER_NAME")]
+    pub login_max_failures_per_name: Option<u64>,
+
+    /// IPv6 clients are counted by their network of this prefix length (one host can use any
+    /// address of its /64).
+    #[arg(long, env = "LOGIN_IPV6_PREFIX", default_value_t = defaults::LOGIN_IPV6_PREFIX,
+          value_parser = clap::value_parser!(u8).range(1..=128))]
+    pub login_ipv6_prefix: u8,
 
     /// Window, in seconds from the first failure, over which failed logins are counted.
     #[arg(long, env = "LOGIN_FAILURE_WINDOW_SECS", default_value_t = defaults::LOGIN_FAILURE_WINDOW_SECS)]
@@ -183,6 +216,7 @@ impl Default for Config {
             redis_key_prefix: defaults::REDIS_KEY_PREFIX.to_owned(),
             jwt_secret: None,
             token_idle_ttl_secs: defaults::TOKEN_IDLE_TTL_SECS,
+            tokens_per_subject_max: defaults::TOKENS_PER_SUBJECT_MAX,
             token_max_ttl_secs: defaults::TOKEN_MAX_TTL_SECS,
             admin_password: None,
             password_hash_memory_kib: defaults::PASSWORD_HASH_MEMORY_KIB,
@@ -190,6 +224,7 @@ impl Default for Config {
             password_hash_parallelism: defaults::PASSWORD_HASH_PARALLELISM,
             password_hash_concurrency: None,
             password_hash_busy_share: defaults::PASSWORD_HASH_BUSY_SHARE,
+            password_hash_queue: defaults::PASSWORD_HASH_QUEUE,
             dependency_timeout_ms: defaults::DEPENDENCY_TIMEOUT_MS,
             request_body_limit_bytes: defaults::REQUEST_BODY_LIMIT_BYTES,
             service_token_default_ttl_secs: defaults::SERVICE_TOKEN_DEFAULT_TTL_SECS,
@@ -197,6 +232,9 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             login_max_failures: defaults::LOGIN_MAX_FAILURES,
             login_failure_window_secs: defaults::LOGIN_FAILURE_WINDOW_SECS,
+            login_max_failures_per_name: None,
+            login_max_failures_per_address: None,
+            login_ipv6_prefix: defaults::LOGIN_IPV6_PREFIX,
             query_max_depth: defaults::QUERY_MAX_DEPTH,
             query_max_complexity: defaults::QUERY_MAX_COMPLEXITY,
             query_max_aliases: defaults::QUERY_MAX_ALIASES,
@@ -212,13 +250,17 @@ impl Default for Config {
 impl Config {
     /// The database URL in force: DATABASE_URL, or the embedded SQLite file.
     pub fn database_url(&self) -> String {
-        match &self.database_url {
-            Some(url) => url.clone(),
-            None => format!(
-                "sqlite://{}?mode=rwc",
-                self.data_dir.join("api.sqlite").display()
-            ),
+        match (&self.database_url, self.embedded_database_file()) {
+            (Some(url), _) => url.clone(),
+            (None, file) => format!("sqlite://{}?mode=rwc", file.unwrap_or_default().display()),
         }
+    }
+
+    /// The embedded SQLite file, when DATABASE_URL is unset.
+    pub fn embedded_database_file(&self) -> Option<PathBuf> {
+        self.database_url
+            .is_none()
+            .then(|| self.data_dir.join("api.sqlite"))
     }
 
     pub fn database_max_connections(&self) -> u32 {
@@ -253,6 +295,18 @@ impl Config {
         Duration::from_millis(self.blacklist_refresh_ms)
     }
 
+    pub fn login_max_failures_per_address(&self) -> u64 {
+        self.login_max_failures_per_address
+            .unwrap_or(self.login_max_failures)
+    }
+
+    pub fn login_max_failures_per_name(&self) -> u64 {
+        self.login_max_failures_per_name.unwrap_or(
+            self.login_max_failures
+                .saturating_mul(defaults::LOGIN_NAME_CEILING_FACTOR),
+        )
+    }
+
     pub fn login_failure_window(&self) -> Duration {
         Duration::from_secs(self.login_failure_window_secs)
     }
@@ -282,6 +336,18 @@ impl Config {
         anyhow::ensure!(
             self.request_body_limit_bytes > 0,
             "REQUEST_BODY_LIMIT_BYTES must be at least 1"
+        );
+        anyhow::ensure!(
+            (1..=128).contains(&self.login_ipv6_prefix),
+            "LOGIN_IPV6_PREFIX must be 1 to 128"
+        );
+        anyhow::ensure!(
+            self.tokens_per_subject_max > 0,
+            "TOKENS_PER_SUBJECT_MAX must be at least 1"
+        );
+        anyhow::ensure!(
+            self.password_hash_queue > 0,
+            "PASSWORD_HASH_QUEUE must be at least 1"
         );
         Ok(())
     }

@@ -8,6 +8,7 @@ pub mod blacklist;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
+pub mod data_dir;
 pub mod db;
 pub mod error;
 pub mod graphql;

@@ -1,5 +1,6 @@
 //! SeaORM entities: one module per table, shared by the server and the migrations' tests.
 
+pub mod account_change;
 pub mod blacklist_entry;
 pub mod role;
 pub mod role_permission;

@@ -10,6 +10,8 @@ mod m20261124_000004_create_role_permission;
 mod m20261124_000005_create_service_account;
 mod m20261124_000006_create_service_account_permission;
 mod m20261124_000007_create_blacklist_entry;
+mod m20261130_000001_canonical_account_names;
+mod m20261130_000002_create_account_change;
 
 pub struct Migrator;
 
@@ -24,6 +26,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_create_service_account::Migration),
             Box::new(m20261124_000006_create_service_account_permission::Migration),
             Box::new(m20261124_000007_create_blacklist_entry::Migration),
+            Box::new(m20261130_000001_canonical_account_names::Migration),
+            Box::new(m20261130_000002_create_account_change::Migration),
         ]
     }
 }

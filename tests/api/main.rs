@@ -12,6 +12,7 @@ mod hostile_tokens;
 mod hostile_values;
 mod http;
 mod limits;
+mod login_attacks;
 mod migrations;
 mod pagination;
 mod private_services;

@@ -89,25 +89,24 @@ fn assert_throttled(body: &Value, window_secs: u64) -> u64 {
     retry_after
 }
 
-/// Makes `MAX_FAILURES` failed logins as `username`, each from an address of its own, so only the
-/// username's counter fills; returns the answers.
-async fn fail_from_many_addresses(app: &TestApp, username: &str, first: usize) -> Vec<Value> {
+/// Makes `MAX_FAILURES` failed logins as `username` from `from`; returns the answers.
+async fn fail_from(app: &TestApp, from: &str, username: &str) -> Vec<Value> {
     let mut answers = Vec::new();
-    for n in first..first + MAX_FAILURES {
-        answers.push(login_from(app, &address(n), username, "wrong-password").await);
+    for _ in 0..MAX_FAILURES {
+        answers.push(login_from(app, from, username, "wrong-password").await);
     }
     answers
 }
 
-async fn after_five_failures_for_a_username_even_the_right_password_is_too_many_requests(
+async fn after_five_failures_from_an_address_even_the_right_password_from_there_is_refused(
     backend: Backend,
 ) {
     // Arrange
     let app = spawn_throttled_app(backend).await;
-    let failures = fail_from_many_addresses(&app, USER, 0).await;
+    let failures = fail_from(&app, &address(0), USER).await;
 
     // Act
-    let sixth = login_from(&app, &address(MAX_FAILURES), USER, PASSWORD).await;
+    let sixth = login_from(&app, &address(0), USER, PASSWORD).await;
 
     // Assert
     for body in &failures {
@@ -116,15 +115,53 @@ async fn after_five_failures_for_a_username_even_the_right_password_is_too_many_
     assert_throttled(&sixth, DEFAULT_WINDOW_SECS);
 }
 
+async fn the_owner_from_an_address_without_failures_is_not_locked_out(backend: Backend) {
+    // Arrange: someone else's failures, enough to lock their own address.
+    let app = spawn_throttled_app(backend).await;
+    for body in fail_from(&app, &address(0), USER).await {
+        assert_bad_password(&body);
+    }
+    for admin_attempt in fail_from(&app, &address(1), "admin").await {
+        assert_bad_password(&admin_attempt);
+    }
+
+    // Act
+    let owner = login_from(&app, &address(2), USER, PASSWORD).await;
+    let admin = login_from(&app, &address(2), "admin", ADMIN_PASSWORD).await;
+
+    // Assert
+    assert_eq!(owner, logged_in(USER));
+    assert_eq!(admin, logged_in("admin"));
+}
+
+async fn guessing_spread_over_many_addresses_meets_the_per_name_ceiling(backend: Backend) {
+    // Arrange: the default ceiling is ten times LOGIN_MAX_FAILURES.
+    let ceiling = 10 * MAX_FAILURES;
+    let app = spawn_throttled_app(backend).await;
+    let mut failures = Vec::new();
+    for n in 0..ceiling {
+        failures.push(login_from(&app, &address(n), USER, "wrong-password").await);
+    }
+
+    // Act
+    let owner = login_from(&app, &address(ceiling), USER, PASSWORD).await;
+
+    // Assert
+    for body in &failures {
+        assert_bad_password(body);
+    }
+    assert_throttled(&owner, DEFAULT_WINDOW_SECS);
+}
+
 async fn an_unknown_username_is_throttled_exactly_like_a_real_one(backend: Backend) {
     // Arrange
     let app = spawn_throttled_app(backend).await;
 
     // Act
-    let real_failures = fail_from_many_addresses(&app, USER, 0).await;
-    let real_sixth = login_from(&app, &address(10), USER, PASSWORD).await;
-    let ghost_failures = fail_from_many_addresses(&app, "ghost", 20).await;
-    let ghost_sixth = login_from(&app, &address(30), "ghost", PASSWORD).await;
+    let real_failures = fail_from(&app, &address(0), USER).await;
+    let real_sixth = login_from(&app, &address(0), USER, PASSWORD).await;
+    let ghost_failures = fail_from(&app, &address(1), "ghost").await;
+    let ghost_sixth = login_from(&app, &address(1), "ghost", PASSWORD).await;
 
     // Assert
     assert_eq!(real_failures, ghost_failures);
@@ -175,21 +212,27 @@ async fn failures_from_one_address_across_usernames_hit_the_address_limit(backen
     assert_eq!(admin_elsewhere, logged_in("admin"));
 }
 
-async fn a_successful_login_resets_the_usernames_failure_count(backend: Backend) {
-    // Arrange: one short of the limit, then a success, from one address.
-    let app = spawn_throttled_app(backend).await;
+async fn a_successful_login_forgets_its_names_failures_from_its_address(backend: Backend) {
+    // Arrange: an address shared by many (a NAT), so only the name's own counter can refuse.
+    let app = spawn_app_with(backend, |config| {
+        behind_loopback_proxy(config);
+        config.login_max_failures_per_address = Some(100);
+    })
+    .await;
+    app.create_user(USER, PASSWORD, &[], None, None).await;
+    let from = address(0);
     let mut first_round = Vec::new();
     for _ in 1..MAX_FAILURES {
-        first_round.push(login_from(&app, &address(0), USER, "wrong-password").await);
+        first_round.push(login_from(&app, &from, USER, "wrong-password").await);
     }
-    let success = login_from(&app, &address(0), USER, PASSWORD).await;
+    let success = login_from(&app, &from, USER, PASSWORD).await;
 
-    // Act: one short of the limit again from another address; without the reset that is over it.
+    // Act: one short of the limit again from the same address; without the reset that is over it.
     let mut second_round = Vec::new();
     for _ in 1..MAX_FAILURES {
-        second_round.push(login_from(&app, &address(1), USER, "wrong-password").await);
+        second_round.push(login_from(&app, &from, USER, "wrong-password").await);
     }
-    let after = login_from(&app, &address(1), USER, PASSWORD).await;
+    let after = login_from(&app, &from, USER, PASSWORD).await;
 
     // Assert
     for body in first_round.iter().chain(&second_round) {
@@ -235,14 +278,15 @@ async fn service_logins_are_throttled_by_client_id(backend: Backend) {
     .await
     .expect("create the service account");
     let mut failures = Vec::new();
-    for n in 0..MAX_FAILURES {
-        failures.push(service_login_from(&app, &address(n), client_id, "wrong-secret").await);
+    for _ in 0..MAX_FAILURES {
+        failures.push(service_login_from(&app, &address(0), client_id, "wrong-secret").await);
     }
 
     // Act
-    let right_secret = service_login_from(&app, &address(MAX_FAILURES), client_id, &secret).await;
+    let right_secret = service_login_from(&app, &address(0), client_id, &secret).await;
+    let elsewhere = service_login_from(&app, &address(1), client_id, &secret).await;
     // A person's username is counted apart from a client id, even when they are spelled alike.
-    let user_alike = login_from(&app, &address(MAX_FAILURES + 1), client_id, "x").await;
+    let user_alike = login_from(&app, &address(2), client_id, "x").await;
 
     // Assert
     for body in &failures {
@@ -253,14 +297,20 @@ async fn service_logins_are_throttled_by_client_id(backend: Backend) {
         );
     }
     assert_throttled(&right_secret, DEFAULT_WINDOW_SECS);
+    assert_eq!(
+        elsewhere["data"]["serviceLogin"]["principal"]["username"], client_id,
+        "{elsewhere}"
+    );
     assert_bad_password(&user_alike);
 }
 
 crate::on_backends!([sqlite, postgres] [
-    after_five_failures_for_a_username_even_the_right_password_is_too_many_requests,
+    after_five_failures_from_an_address_even_the_right_password_from_there_is_refused,
+    the_owner_from_an_address_without_failures_is_not_locked_out,
+    guessing_spread_over_many_addresses_meets_the_per_name_ceiling,
     an_unknown_username_is_throttled_exactly_like_a_real_one,
     failures_from_one_address_across_usernames_hit_the_address_limit,
-    a_successful_login_resets_the_usernames_failure_count,
+    a_successful_login_forgets_its_names_failures_from_its_address,
     the_limit_lifts_when_the_failure_window_ends,
     service_logins_are_throttled_by_client_id,
 ]);

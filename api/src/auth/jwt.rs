@@ -1,9 +1,6 @@
 //! Signing and verifying HS256 JWTs, and finding the secret to do it with.
 
-use std::{
-    io::Write,
-    path::{Path, PathBuf},
-};
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -15,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::PrincipalKind;
-use crate::config::Config;
+use crate::{config::Config, data_dir};
 
 /// The shortest secret we accept: HS256 is only as strong as its key.
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -105,16 +102,8 @@ fn create_secret_file(path: &Path) -> anyhow::Result<Vec<u8>> {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    file.write_all(URL_SAFE_NO_PAD.encode(&secret).as_bytes())?;
-    file.sync_all()?;
+    data_dir::ensure(&dir)?;
+    data_dir::write_new_private(path, URL_SAFE_NO_PAD.encode(&secret).as_bytes())?;
     tracing::info!(path = %path.display(), "generated a new JWT secret");
     Ok(secret)
 }

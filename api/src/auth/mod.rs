@@ -5,6 +5,7 @@ mod hash_threads;
 pub mod jwt;
 pub mod liveness;
 pub mod login;
+pub mod name;
 pub mod password;
 pub mod permission;
 pub mod principal;

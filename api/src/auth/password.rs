@@ -42,6 +42,7 @@ impl Passwords {
             config.password_hash_concurrency(),
             params.block_count(),
             config.password_hash_busy_share,
+            config.password_hash_queue,
         )
         .map_err(|error| anyhow::anyhow!("starting the password hashing threads: {error}"))?;
         Ok(Self {

@@ -68,12 +68,21 @@ impl Sessions {
         }
     }
 
-    /// Signs a token for `principal`, alive for `lifetime` at most, and records it as live.
+    /// The subject's revocation epoch (see [`TokenStore::epoch`]): read it before reading the
+    /// account a token is issued for, and hand it to [`Sessions::issue`].
+    pub async fn epoch(&self, subject: Uuid) -> Result<u64, ApiError> {
+        self.store.epoch(subject).await.map_err(store_error)
+    }
+
+    /// Signs a token for `principal`, alive for `lifetime` at most, and records it as live,
+    /// unless the subject was revoked or changed since its epoch was `epoch`: then `None`, and
+    /// the caller reads the account afresh.
     pub async fn issue(
         &self,
         principal: Principal,
         lifetime: Duration,
-    ) -> Result<IssuedToken, ApiError> {
+        epoch: u64,
+    ) -> Result<Option<IssuedToken>, ApiError> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: principal.subject_id,
@@ -83,19 +92,21 @@ impl Sessions {
             exp: now.saturating_add(i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX)),
         };
         let token = self.keys.sign(&claims).map_err(ApiError::Internal)?;
-        self.store
+        let recorded = self
+            .store
             .insert(
                 claims.jti,
                 &principal,
                 self.idle_ttl.min(lifetime),
                 lifetime,
+                epoch,
             )
             .await
             .map_err(store_error)?;
-        Ok(IssuedToken {
+        Ok(recorded.then(|| IssuedToken {
             token,
             expires_at: claims.expires_at(),
-        })
+        }))
     }
 
     /// Authenticates a request from its headers: signature and expiry first (cheap, local), then
@@ -144,9 +155,9 @@ impl Sessions {
             .map_err(store_error)
     }
 
-    /// Kills one token at once (logout).
-    pub async fn revoke(&self, jti: Uuid) -> Result<bool, ApiError> {
-        self.store.remove(jti).await.map_err(store_error)
+    /// Kills one token of `subject` at once (logout).
+    pub async fn revoke(&self, jti: Uuid, subject: Uuid) -> Result<bool, ApiError> {
+        self.store.remove(jti, subject).await.map_err(store_error)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Storage: connecting, migrating, and the queries each domain needs. No GraphQL types here.
 
+pub mod account_change;
 pub mod blacklist;
 mod fast;
 pub mod role;
@@ -13,15 +14,14 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlErr,
 };
 
-use crate::error::ApiError;
-
-use crate::config::Config;
+use crate::{config::Config, data_dir, error::ApiError};
 
 /// Connects to the configured database, creating the data directory for the embedded SQLite file.
 pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
-    if config.database_url.is_none() {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("creating DATA_DIR {}", config.data_dir.display()))?;
+    if let Some(file) = config.embedded_database_file() {
+        data_dir::ensure(&config.data_dir)?;
+        // Every password hash is in this file: created, or tightened, for the owner alone.
+        data_dir::restrict_file(&file)?;
     }
     let mut options = ConnectOptions::new(config.database_url());
     options

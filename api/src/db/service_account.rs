@@ -22,6 +22,13 @@ pub async fn find_by_client_id(
         .await?)
 }
 
+pub async fn find_by_id(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<service_account::Model>, ApiError> {
+    Ok(service_account::Entity::find_by_id(id).one(db).await?)
+}
+
 pub async fn permissions(db: &impl ConnectionTrait, id: Uuid) -> Result<Vec<String>, ApiError> {
     Ok(service_account_permission::Entity::find()
         .select_only()

@@ -31,6 +31,13 @@ pub async fn find_by_username(
         .await?)
 }
 
+pub async fn find_by_id(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<user::Model>, ApiError> {
+    Ok(user::Entity::find_by_id(id).one(db).await?)
+}
+
 pub async fn count(db: &impl ConnectionTrait) -> Result<u64, ApiError> {
     Ok(user::Entity::find().count(db).await?)
 }

@@ -39,9 +39,16 @@ pub struct HashThreads {
 
 impl HashThreads {
     /// Starts `threads` hashing threads. `blocks` is the buffer size in argon2 blocks for the
-    /// current parameters; `busy_share` the share of a core each may take while the machine is busy.
-    pub fn start(threads: usize, blocks: usize, busy_share: f64) -> std::io::Result<Self> {
-        let (jobs, queue) = flume::unbounded::<Job>();
+    /// current parameters; `busy_share` the share of a core each may take while the machine is
+    /// busy; `queue` how many jobs may wait for a thread.
+    pub fn start(
+        threads: usize,
+        blocks: usize,
+        busy_share: f64,
+        queue: usize,
+    ) -> std::io::Result<Self> {
+        // Bounded: behind an unbounded queue a burst of logins makes everyone else's wait.
+        let (jobs, queue) = flume::bounded::<Job>(queue.max(1));
         let hashing = Arc::default();
         for number in 0..threads.max(1) {
             let queue = queue.clone();
@@ -53,7 +60,8 @@ impl HashThreads {
         Ok(Self { jobs })
     }
 
-    /// Runs `hash` on one of the threads with its buffer and waits for the answer without blocking.
+    /// Runs `hash` on one of the threads with its buffer and waits for the answer without
+    /// blocking; TOO_MANY_REQUESTS at once when the queue is full.
     pub async fn run<T: Send + 'static>(
         &self,
         hash: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
@@ -65,9 +73,15 @@ impl HashThreads {
                 let _ = answer.send(hash(buffer));
             }
         });
-        self.jobs
-            .send(job)
-            .map_err(|_| ApiError::internal(anyhow::anyhow!("the hashing threads have stopped")))?;
+        self.jobs.try_send(job).map_err(|error| match error {
+            flume::TrySendError::Full(_) => {
+                tracing::warn!("password hashing queue full: login refused");
+                ApiError::TooManyRequests { retry_after: 1 }
+            }
+            flume::TrySendError::Disconnected(_) => {
+                ApiError::internal(anyhow::anyhow!("the hashing threads have stopped"))
+            }
+        })?;
         answered.await.map_err(|_| {
             ApiError::internal(anyhow::anyhow!("a password hash failed on its thread"))
         })
@@ -130,7 +144,7 @@ mod tests {
 
     #[tokio::test]
     async fn jobs_run_on_the_threads_with_a_reused_buffer() {
-        let threads = HashThreads::start(1, 4, 1.0).expect("threads start");
+        let threads = HashThreads::start(1, 4, 1.0, 8).expect("threads start");
         let first = threads
             .run(|buffer| {
                 buffer.resize(4, Block::default());
@@ -145,7 +159,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_job_is_an_error_and_the_thread_goes_on() {
-        let threads = HashThreads::start(1, 4, 1.0).expect("threads start");
+        let threads = HashThreads::start(1, 4, 1.0, 8).expect("threads start");
         let failed = threads.run(|_| -> u8 { panic!("boom") }).await;
         assert!(failed.is_err());
         assert_eq!(threads.run(|_| 7).await.expect("answer"), 7);
@@ -155,7 +169,7 @@ mod tests {
     #[tokio::test]
     async fn the_threads_run_under_the_idle_policy() {
         use thread_priority::{NormalThreadSchedulePolicy, ThreadSchedulePolicy};
-        let threads = HashThreads::start(1, 4, 1.0).expect("threads start");
+        let threads = HashThreads::start(1, 4, 1.0, 8).expect("threads start");
         let policy = threads
             .run(|_| thread_priority::thread_schedule_policy().expect("policy"))
             .await

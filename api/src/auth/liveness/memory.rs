@@ -1,29 +1,32 @@
 //! The in-process token store: the embedded default, with the same TTL semantics as Redis.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::{HashMap, VecDeque},
     sync::Mutex,
     time::{Duration, Instant},
 };
 
 use uuid::Uuid;
 
-use super::{Failures, StoreError, TokenStore};
+use super::{Bucket, Reservation, StoreError, TokenStore};
 use crate::auth::Principal;
 
 /// How many inserts pass between sweeps of dead records, so memory stays bounded without a timer task.
 const SWEEP_EVERY: usize = 256;
 
-#[derive(Default)]
 pub struct MemoryTokenStore {
     inner: Mutex<Inner>,
+    tokens_per_subject: usize,
 }
 
 #[derive(Default)]
 struct Inner {
     records: HashMap<Uuid, Record>,
-    subjects: HashMap<Uuid, HashSet<Uuid>>,
-    failures: HashMap<String, (u64, Instant)>,
+    /// Each subject's tokens with their absolute expiry, oldest first.
+    subjects: HashMap<Uuid, VecDeque<(Uuid, Instant)>>,
+    epochs: HashMap<Uuid, u64>,
+    /// Login-attempt counters: attempts in the window, and when the window ends.
+    attempt_counters: HashMap<String, (u64, Instant)>,
     blacklist_version: u64,
     inserts_since_sweep: usize,
 }
@@ -36,29 +39,39 @@ struct Record {
 impl Inner {
     fn sweep(&mut self, now: Instant) {
         self.records.retain(|_, record| record.expires > now);
-        let records = &self.records;
-        self.subjects.retain(|_, jtis| {
-            jtis.retain(|jti| records.contains_key(jti));
-            !jtis.is_empty()
+        self.subjects.retain(|_, tokens| {
+            tokens.retain(|&(_, expires)| expires > now);
+            !tokens.is_empty()
         });
-        self.failures.retain(|_, (_, resets)| *resets > now);
+        self.attempt_counters.retain(|_, (_, resets)| *resets > now);
     }
 
-    fn live_failures(&self, key: &str, now: Instant) -> Failures {
-        match self.failures.get(key) {
-            Some(&(count, resets)) if resets > now => Failures {
-                count,
-                resets_in: resets - now,
-            },
-            _ => Failures {
-                count: 0,
-                resets_in: Duration::ZERO,
-            },
-        }
+    /// Attempts counted under `key` in its current window, and when that window ends.
+    fn attempts(&self, key: &str, now: Instant) -> Option<(u64, Instant)> {
+        self.attempt_counters
+            .get(key)
+            .copied()
+            .filter(|&(count, resets)| count > 0 && resets > now)
+    }
+
+    fn epoch(&self, subject: Uuid) -> u64 {
+        self.epochs.get(&subject).copied().unwrap_or(0)
+    }
+
+    fn bump_epoch(&mut self, subject: Uuid) {
+        *self.epochs.entry(subject).or_default() += 1;
     }
 }
 
 impl MemoryTokenStore {
+    /// A store where a subject holds at most `tokens_per_subject` live tokens.
+    pub fn new(tokens_per_subject: usize) -> Self {
+        Self {
+            inner: Mutex::default(),
+            tokens_per_subject: tokens_per_subject.max(1),
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave a record half-written, so poison is harmless.
         self.inner
@@ -69,15 +82,23 @@ impl MemoryTokenStore {
 
 #[async_trait::async_trait]
 impl TokenStore for MemoryTokenStore {
+    async fn epoch(&self, subject: Uuid) -> Result<u64, StoreError> {
+        Ok(self.lock().epoch(subject))
+    }
+
     async fn insert(
         &self,
         jti: Uuid,
         principal: &Principal,
         idle: Duration,
-        _lifetime: Duration,
-    ) -> Result<(), StoreError> {
+        lifetime: Duration,
+        epoch: u64,
+    ) -> Result<bool, StoreError> {
         let now = Instant::now();
         let mut inner = self.lock();
+        if inner.epoch(principal.subject_id) != epoch {
+            return Ok(false);
+        }
         inner.inserts_since_sweep += 1;
         if inner.inserts_since_sweep >= SWEEP_EVERY {
             inner.inserts_since_sweep = 0;
@@ -90,12 +111,19 @@ impl TokenStore for MemoryTokenStore {
                 expires: now + idle,
             },
         );
-        inner
-            .subjects
-            .entry(principal.subject_id)
-            .or_default()
-            .insert(jti);
-        Ok(())
+        let tokens = inner.subjects.entry(principal.subject_id).or_default();
+        tokens.retain(|&(_, expires)| expires > now);
+        tokens.push_back((jti, now + lifetime));
+        let evicted: Vec<Uuid> = (tokens.len() > self.tokens_per_subject)
+            .then(|| tokens.drain(..tokens.len() - self.tokens_per_subject))
+            .into_iter()
+            .flatten()
+            .map(|(jti, _)| jti)
+            .collect();
+        for jti in evicted {
+            inner.records.remove(&jti);
+        }
+        Ok(true)
     }
 
     async fn touch(&self, jti: Uuid, idle: Duration) -> Result<Option<Principal>, StoreError> {
@@ -114,10 +142,16 @@ impl TokenStore for MemoryTokenStore {
         }
     }
 
-    async fn remove(&self, jti: Uuid) -> Result<bool, StoreError> {
+    async fn remove(&self, jti: Uuid, subject: Uuid) -> Result<bool, StoreError> {
         let now = Instant::now();
-        Ok(self
-            .lock()
+        let mut inner = self.lock();
+        if let Some(tokens) = inner.subjects.get_mut(&subject) {
+            tokens.retain(|&(indexed, _)| indexed != jti);
+            if tokens.is_empty() {
+                inner.subjects.remove(&subject);
+            }
+        }
+        Ok(inner
             .records
             .remove(&jti)
             .is_some_and(|record| record.expires > now))
@@ -126,10 +160,11 @@ impl TokenStore for MemoryTokenStore {
     async fn remove_subject(&self, subject: Uuid) -> Result<u64, StoreError> {
         let now = Instant::now();
         let mut inner = self.lock();
-        let jtis = inner.subjects.remove(&subject).unwrap_or_default();
-        let alive = jtis
+        inner.bump_epoch(subject);
+        let tokens = inner.subjects.remove(&subject).unwrap_or_default();
+        let alive = tokens
             .iter()
-            .filter_map(|jti| inner.records.remove(jti))
+            .filter_map(|(jti, _)| inner.records.remove(jti))
             .filter(|record| record.expires > now)
             .count();
         Ok(alive as u64)
@@ -142,10 +177,11 @@ impl TokenStore for MemoryTokenStore {
     ) -> Result<u64, StoreError> {
         let now = Instant::now();
         let mut inner = self.lock();
+        inner.bump_epoch(subject);
         let jtis: Vec<Uuid> = inner
             .subjects
             .get(&subject)
-            .map(|set| set.iter().copied().collect())
+            .map(|tokens| tokens.iter().map(|&(jti, _)| jti).collect())
             .unwrap_or_default();
         let mut updated = 0;
         for jti in jtis {
@@ -161,30 +197,42 @@ impl TokenStore for MemoryTokenStore {
         Ok(updated)
     }
 
-    async fn count_failure(&self, key: &str, window: Duration) -> Result<Failures, StoreError> {
+    async fn reserve_attempt(
+        &self,
+        buckets: &[Bucket<'_>],
+        window: Duration,
+    ) -> Result<Reservation, StoreError> {
         let now = Instant::now();
         let mut inner = self.lock();
-        let current = inner.live_failures(key, now);
-        let resets = if current.count == 0 {
-            now + window
-        } else {
-            now + current.resets_in
-        };
-        inner
-            .failures
-            .insert(key.to_owned(), (current.count + 1, resets));
-        Ok(Failures {
-            count: current.count + 1,
-            resets_in: resets - now,
-        })
+        let retry_after = buckets
+            .iter()
+            .filter_map(|bucket| {
+                inner
+                    .attempts(bucket.key, now)
+                    .filter(|&(count, _)| count >= bucket.limit)
+                    .map(|(_, resets)| resets - now)
+            })
+            .max();
+        if let Some(retry_after) = retry_after {
+            return Ok(Reservation::Refused { retry_after });
+        }
+        for bucket in buckets {
+            let (count, resets) = inner.attempts(bucket.key, now).unwrap_or((0, now + window));
+            inner
+                .attempt_counters
+                .insert(bucket.key.to_owned(), (count + 1, resets));
+        }
+        Ok(Reservation::Reserved)
     }
 
-    async fn failures(&self, key: &str) -> Result<Failures, StoreError> {
-        Ok(self.lock().live_failures(key, Instant::now()))
-    }
-
-    async fn clear_failures(&self, key: &str) -> Result<(), StoreError> {
-        self.lock().failures.remove(key);
+    async fn release_attempt(&self, forget: &str, release: &[&str]) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        inner.attempt_counters.remove(forget);
+        for key in release {
+            if let Some((count, _)) = inner.attempt_counters.get_mut(*key) {
+                *count = count.saturating_sub(1);
+            }
+        }
         Ok(())
     }
 
@@ -196,6 +244,10 @@ impl TokenStore for MemoryTokenStore {
         let mut inner = self.lock();
         inner.blacklist_version += 1;
         Ok(inner.blacklist_version)
+    }
+
+    fn shared(&self) -> bool {
+        false
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -24,57 +24,86 @@ pub enum StoreError {
     Corrupt(#[from] serde_json::Error),
 }
 
-/// A failure counter: how many failures in the current window, and how long the window still runs.
+/// One login-attempt counter and the most attempts it allows in a window.
+#[derive(Debug, Clone, Copy)]
+pub struct Bucket<'a> {
+    pub key: &'a str,
+    pub limit: u64,
+}
+
+/// The outcome of reserving a login attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Failures {
-    pub count: u64,
-    pub resets_in: Duration,
+pub enum Reservation {
+    /// Every bucket had room and now counts the attempt.
+    Reserved,
+    /// A bucket is full; nothing was counted. The earliest the fullest one has room again.
+    Refused { retry_after: Duration },
 }
 
 /// The state that must be shared by every server instance: token liveness, failure counters and
 /// the blacklist's version. Redis in production; in-process for a single embedded instance.
 #[async_trait::async_trait]
 pub trait TokenStore: Send + Sync {
-    /// Records a freshly issued token as live for `idle`, and indexes it under its subject
-    /// (kept for `lifetime`, the token's absolute lifetime) so all of a subject's tokens can be found.
+    /// The subject's revocation epoch: every revocation or permission change of the subject
+    /// moves it on. A login reads it before it reads the account it issues a token for.
+    async fn epoch(&self, subject: Uuid) -> Result<u64, StoreError>;
+
+    /// Records a freshly issued token as live for `idle` and indexes it under its subject (until
+    /// `lifetime`, its absolute lifetime, has passed; the oldest entries beyond the per-subject cap
+    /// die), all in one atomic step and only if the subject's epoch is still `epoch`: a token whose
+    /// account was revoked or changed while it was being issued is never recorded. Returns
+    /// whether it was.
     async fn insert(
         &self,
         jti: Uuid,
         principal: &Principal,
         idle: Duration,
         lifetime: Duration,
-    ) -> Result<(), StoreError>;
+        epoch: u64,
+    ) -> Result<bool, StoreError>;
 
     /// Returns the token's principal and renews its idle TTL, in one round trip; `None` when it is dead.
     async fn touch(&self, jti: Uuid, idle: Duration) -> Result<Option<Principal>, StoreError>;
 
-    /// Kills a token at once. Returns whether it was alive.
-    async fn remove(&self, jti: Uuid) -> Result<bool, StoreError>;
+    /// Kills a token of `subject` at once and drops it from the subject's index. Returns whether
+    /// it was alive.
+    async fn remove(&self, jti: Uuid, subject: Uuid) -> Result<bool, StoreError>;
 
-    /// Kills every live token of a subject. Returns how many were alive.
+    /// Moves the subject's epoch on and kills every live token of it, in one atomic step.
+    /// Returns how many were alive.
     async fn remove_subject(&self, subject: Uuid) -> Result<u64, StoreError>;
 
-    /// Replaces the permissions in every live token of a subject, keeping their TTLs. Returns how many.
+    /// Moves the subject's epoch on, then replaces the permissions in every live token of it,
+    /// keeping their TTLs. Returns how many.
     async fn set_subject_permissions(
         &self,
         subject: Uuid,
         permissions: &[String],
     ) -> Result<u64, StoreError>;
 
-    /// Counts one failure under `key`; the window starts at the first failure and lasts `window`.
-    async fn count_failure(&self, key: &str, window: Duration) -> Result<Failures, StoreError>;
+    /// Reserves a login attempt in every bucket at once, before any password is checked: when
+    /// all have room, each counts one more (a bucket's window starts at its first attempt and
+    /// lasts `window`); when one is full, none changes. One atomic step, so parallel attempts
+    /// cannot all pass a check made before any of them was counted.
+    async fn reserve_attempt(
+        &self,
+        buckets: &[Bucket<'_>],
+        window: Duration,
+    ) -> Result<Reservation, StoreError>;
 
-    /// The failures counted under `key` in the current window.
-    async fn failures(&self, key: &str) -> Result<Failures, StoreError>;
-
-    /// Forgets the failures under `key`.
-    async fn clear_failures(&self, key: &str) -> Result<(), StoreError>;
+    /// Gives back a reservation whose attempt succeeded (or never ran): `forget` is emptied,
+    /// each of `release` counts one attempt fewer.
+    async fn release_attempt(&self, forget: &str, release: &[&str]) -> Result<(), StoreError>;
 
     /// The blacklist's change counter, shared by every instance.
     async fn blacklist_version(&self) -> Result<u64, StoreError>;
 
     /// Announces a blacklist change to every instance. Returns the new version.
     async fn bump_blacklist_version(&self) -> Result<u64, StoreError>;
+
+    /// Whether every process that points at the same configuration reaches this store (Redis),
+    /// rather than it living in this process alone.
+    fn shared(&self) -> bool;
 
     /// Checks that the store answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
@@ -87,12 +116,15 @@ pub fn from_config(config: &Config) -> anyhow::Result<Arc<dyn TokenStore>> {
             url,
             &config.redis_key_prefix,
             config.dependency_timeout(),
+            config.tokens_per_subject_max,
         )?)),
         None => {
             tracing::warn!(
                 "REDIS_URL is unset: tokens live in this process only, so run a single instance"
             );
-            Ok(Arc::new(MemoryTokenStore::default()))
+            Ok(Arc::new(MemoryTokenStore::new(
+                config.tokens_per_subject_max,
+            )))
         }
     }
 }

@@ -5,18 +5,24 @@ use std::{future::Future, time::Duration};
 use deadpool_redis::{Pool, Runtime, Timeouts, redis};
 use uuid::Uuid;
 
-use super::{Failures, StoreError, TokenStore};
+use super::{Bucket, Reservation, StoreError, TokenStore};
 use crate::auth::Principal;
 
 pub struct RedisTokenStore {
     pool: Pool,
     prefix: String,
     timeout: Duration,
+    tokens_per_subject: usize,
 }
 
 impl RedisTokenStore {
     /// Builds the pool; no connection is made until the first request, so startup does not need Redis up.
-    pub fn new(url: &str, prefix: &str, timeout: Duration) -> anyhow::Result<Self> {
+    pub fn new(
+        url: &str,
+        prefix: &str,
+        timeout: Duration,
+        tokens_per_subject: usize,
+    ) -> anyhow::Result<Self> {
         let mut config = deadpool_redis::Config::from_url(url);
         let mut pool_config = config.get_pool_config();
         pool_config.timeouts = Timeouts {
@@ -32,6 +38,7 @@ impl RedisTokenStore {
             pool,
             prefix: prefix.to_owned(),
             timeout,
+            tokens_per_subject: tokens_per_subject.max(1),
         })
     }
 
@@ -39,8 +46,17 @@ impl RedisTokenStore {
         format!("{}token:{}", self.prefix, jti.simple())
     }
 
+    fn token_prefix(&self) -> String {
+        format!("{}token:", self.prefix)
+    }
+
+    /// A sorted set of the subject's tokens, scored by their absolute expiry (ms since 1970).
     fn subject_key(&self, subject: Uuid) -> String {
-        format!("{}subject:{}", self.prefix, subject.simple())
+        format!("{}subject-tokens:{}", self.prefix, subject.simple())
+    }
+
+    fn epoch_key(&self, subject: Uuid) -> String {
+        format!("{}epoch:{}", self.prefix, subject.simple())
     }
 
     fn failures_key(&self, key: &str) -> String {
@@ -78,72 +94,144 @@ fn ttl_secs(duration: Duration) -> u64 {
     duration.as_secs().max(1)
 }
 
-fn failures_from(count: Option<u64>, pttl_ms: i64) -> Failures {
-    match count {
-        Some(count) if pttl_ms > 0 => Failures {
-            count,
-            resets_in: Duration::from_millis(pttl_ms.unsigned_abs()),
-        },
-        _ => Failures {
-            count: 0,
-            resets_in: Duration::ZERO,
-        },
-    }
-}
+/// Reserves a login attempt in every bucket (KEYS) or in none: ARGV[1] is the window in
+/// milliseconds, ARGV[1 + i] the limit of KEYS[i]. Returns 0 when reserved, else the milliseconds
+/// until the fullest bucket has room again.
+const RESERVE_ATTEMPT: &str = r"
+local retry = 0
+for i, key in ipairs(KEYS) do
+    local count = tonumber(redis.call('GET', key) or '0')
+    if count >= tonumber(ARGV[i + 1]) then
+        local ttl = redis.call('PTTL', key)
+        if ttl < 1 then ttl = tonumber(ARGV[1]) end
+        if ttl > retry then retry = ttl end
+    end
+end
+if retry > 0 then return retry end
+for _, key in ipairs(KEYS) do
+    redis.call('INCR', key)
+    redis.call('PEXPIRE', key, ARGV[1], 'NX')
+end
+return 0
+";
 
-/// Deletes every token of a subject and its index in one atomic step, so a token issued
-/// meanwhile cannot slip between reading the index and deleting it.
+/// Gives back a reservation: KEYS[1] is forgotten, every other key counts one attempt fewer
+/// (a key that has expired meanwhile is not brought back).
+const RELEASE_ATTEMPT: &str = r"
+redis.call('DEL', KEYS[1])
+for i = 2, #KEYS do
+    if tonumber(redis.call('GET', KEYS[i]) or '0') > 0 then
+        redis.call('DECR', KEYS[i])
+    end
+end
+return 0
+";
+
+/// How long a subject's epoch is kept after its last change: far longer than any login takes.
+const EPOCH_KEPT_SECS: u64 = 24 * 60 * 60;
+
+/// Records a token if its subject's epoch is unchanged. KEYS: token, subject index, epoch.
+/// ARGV: record, idle TTL (s), jti, expected epoch, absolute expiry (ms), now (ms), cap, token
+/// key prefix. Entries whose absolute expiry has passed leave the index; beyond the cap the
+/// oldest tokens die. Returns 1 when recorded, 0 when the epoch had moved on.
+const INSERT: &str = r"
+if (redis.call('GET', KEYS[3]) or '0') ~= ARGV[4] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[6])
+redis.call('ZADD', KEYS[2], ARGV[5], ARGV[3])
+local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[7])
+if excess > 0 then
+    for _, jti in ipairs(redis.call('ZRANGE', KEYS[2], 0, excess - 1)) do
+        redis.call('DEL', ARGV[8] .. jti)
+    end
+    redis.call('ZREMRANGEBYRANK', KEYS[2], 0, excess - 1)
+end
+local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[2], last[2])
+return 1
+";
+
+/// Moves a subject's epoch on and deletes every token of it with its index, in one atomic step,
+/// so a token issued meanwhile can neither slip between reading the index and deleting it nor be
+/// recorded afterwards. KEYS: subject index, epoch. ARGV: token key prefix, epoch TTL (s).
 const REMOVE_SUBJECT: &str = r"
-local jtis = redis.call('SMEMBERS', KEYS[1])
+redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
 local alive = 0
-for _, jti in ipairs(jtis) do
+for _, jti in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
     alive = alive + redis.call('DEL', ARGV[1] .. jti)
 end
 redis.call('DEL', KEYS[1])
 return alive
 ";
 
+/// Moves a subject's epoch on and returns its indexed tokens. KEYS: subject index, epoch.
+/// ARGV: epoch TTL (s).
+const BUMP_AND_LIST: &str = r"
+redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+return redis.call('ZRANGE', KEYS[1], 0, -1)
+";
+
+/// `EVAL script numkeys keys…`, ready for the script's arguments. The scripts run only on
+/// logins and account changes, so sending their text each time costs nothing that matters.
+fn eval(script: &str, keys: &[String]) -> redis::Cmd {
+    let mut command = redis::cmd("EVAL");
+    command.arg(script).arg(keys.len()).arg(keys);
+    command
+}
+
+/// Milliseconds since 1970 for an instant `after` from now.
+fn unix_ms(after: Duration) -> u64 {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        + after;
+    u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX)
+}
+
 #[async_trait::async_trait]
 impl TokenStore for RedisTokenStore {
+    async fn epoch(&self, subject: Uuid) -> Result<u64, StoreError> {
+        let key = self.epoch_key(subject);
+        let epoch: Option<u64> = self
+            .run(|mut conn| async move { redis::cmd("GET").arg(key).query_async(&mut conn).await })
+            .await?;
+        Ok(epoch.unwrap_or(0))
+    }
+
     async fn insert(
         &self,
         jti: Uuid,
         principal: &Principal,
         idle: Duration,
         lifetime: Duration,
-    ) -> Result<(), StoreError> {
+        epoch: u64,
+    ) -> Result<bool, StoreError> {
         let record = serde_json::to_string(principal)?;
-        let token_key = self.token_key(jti);
-        let subject_key = self.subject_key(principal.subject_id);
-        let lifetime = ttl_secs(lifetime);
-        self.run(|mut conn| async move {
-            redis::pipe()
-                .atomic()
-                .cmd("SET")
-                .arg(&token_key)
-                .arg(record)
-                .arg("EX")
-                .arg(ttl_secs(idle))
-                .ignore()
-                .cmd("SADD")
-                .arg(&subject_key)
-                .arg(jti.simple().to_string())
-                .ignore()
-                // The index lives as long as the longest-lived token in it.
-                .cmd("EXPIRE")
-                .arg(&subject_key)
-                .arg(lifetime)
-                .arg("NX")
-                .ignore()
-                .cmd("EXPIRE")
-                .arg(&subject_key)
-                .arg(lifetime)
-                .arg("GT")
-                .ignore()
-                .query_async::<()>(&mut conn)
-                .await
-        })
-        .await
+        let keys = [
+            self.token_key(jti),
+            self.subject_key(principal.subject_id),
+            self.epoch_key(principal.subject_id),
+        ];
+        let token_prefix = self.token_prefix();
+        let cap = self.tokens_per_subject;
+        let recorded: u64 = self
+            .run(|mut conn| async move {
+                eval(INSERT, &keys)
+                    .arg(record)
+                    .arg(ttl_secs(idle))
+                    .arg(jti.simple().to_string())
+                    .arg(epoch)
+                    .arg(unix_ms(lifetime))
+                    .arg(unix_ms(Duration::ZERO))
+                    .arg(cap)
+                    .arg(token_prefix)
+                    .query_async(&mut conn)
+                    .await
+            })
+            .await?;
+        Ok(recorded == 1)
     }
 
     async fn touch(&self, jti: Uuid, idle: Duration) -> Result<Option<Principal>, StoreError> {
@@ -161,23 +249,32 @@ impl TokenStore for RedisTokenStore {
         Ok(record.map(|json| serde_json::from_str(&json)).transpose()?)
     }
 
-    async fn remove(&self, jti: Uuid) -> Result<bool, StoreError> {
+    async fn remove(&self, jti: Uuid, subject: Uuid) -> Result<bool, StoreError> {
         let key = self.token_key(jti);
-        let removed: u64 = self
-            .run(|mut conn| async move { redis::cmd("DEL").arg(key).query_async(&mut conn).await })
+        let index = self.subject_key(subject);
+        let (removed, _): (u64, u64) = self
+            .run(|mut conn| async move {
+                redis::pipe()
+                    .atomic()
+                    .cmd("DEL")
+                    .arg(key)
+                    .cmd("ZREM")
+                    .arg(index)
+                    .arg(jti.simple().to_string())
+                    .query_async(&mut conn)
+                    .await
+            })
             .await?;
         Ok(removed > 0)
     }
 
     async fn remove_subject(&self, subject: Uuid) -> Result<u64, StoreError> {
-        let subject_key = self.subject_key(subject);
-        let token_prefix = format!("{}token:", self.prefix);
+        let keys = [self.subject_key(subject), self.epoch_key(subject)];
+        let token_prefix = self.token_prefix();
         self.run(|mut conn| async move {
-            redis::cmd("EVAL")
-                .arg(REMOVE_SUBJECT)
-                .arg(1)
-                .arg(subject_key)
+            eval(REMOVE_SUBJECT, &keys)
                 .arg(token_prefix)
+                .arg(EPOCH_KEPT_SECS)
                 .query_async(&mut conn)
                 .await
         })
@@ -189,18 +286,18 @@ impl TokenStore for RedisTokenStore {
         subject: Uuid,
         permissions: &[String],
     ) -> Result<u64, StoreError> {
-        let subject_key = self.subject_key(subject);
+        let keys = [self.subject_key(subject), self.epoch_key(subject)];
         let jtis: Vec<String> = self
             .run(|mut conn| async move {
-                redis::cmd("SMEMBERS")
-                    .arg(subject_key)
+                eval(BUMP_AND_LIST, &keys)
+                    .arg(EPOCH_KEPT_SECS)
                     .query_async(&mut conn)
                     .await
             })
             .await?;
         let mut updated = 0;
         for jti in jtis {
-            let key = format!("{}token:{jti}", self.prefix);
+            let key = format!("{}{jti}", self.token_prefix());
             let read_key = key.clone();
             let record: Option<String> = self
                 .run(|mut conn| async move {
@@ -228,49 +325,38 @@ impl TokenStore for RedisTokenStore {
         Ok(updated)
     }
 
-    async fn count_failure(&self, key: &str, window: Duration) -> Result<Failures, StoreError> {
-        let key = self.failures_key(key);
-        let (count, pttl): (u64, i64) = self
+    async fn reserve_attempt(
+        &self,
+        buckets: &[Bucket<'_>],
+        window: Duration,
+    ) -> Result<Reservation, StoreError> {
+        let keys: Vec<String> = buckets.iter().map(|b| self.failures_key(b.key)).collect();
+        let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
+        let limits: Vec<u64> = buckets.iter().map(|b| b.limit).collect();
+        let retry_ms: u64 = self
             .run(|mut conn| async move {
-                redis::pipe()
-                    .atomic()
-                    .cmd("INCR")
-                    .arg(&key)
-                    .cmd("PEXPIRE")
-                    .arg(&key)
-                    .arg(u64::try_from(window.as_millis()).unwrap_or(u64::MAX))
-                    .arg("NX")
-                    .ignore()
-                    .cmd("PTTL")
-                    .arg(&key)
+                eval(RESERVE_ATTEMPT, &keys)
+                    .arg(window_ms)
+                    .arg(limits)
                     .query_async(&mut conn)
                     .await
             })
             .await?;
-        Ok(failures_from(Some(count), pttl))
+        Ok(match retry_ms {
+            0 => Reservation::Reserved,
+            ms => Reservation::Refused {
+                retry_after: Duration::from_millis(ms),
+            },
+        })
     }
 
-    async fn failures(&self, key: &str) -> Result<Failures, StoreError> {
-        let key = self.failures_key(key);
-        let (count, pttl): (Option<u64>, i64) = self
-            .run(|mut conn| async move {
-                redis::pipe()
-                    .cmd("GET")
-                    .arg(&key)
-                    .cmd("PTTL")
-                    .arg(&key)
-                    .query_async(&mut conn)
-                    .await
-            })
-            .await?;
-        Ok(failures_from(count, pttl))
-    }
-
-    async fn clear_failures(&self, key: &str) -> Result<(), StoreError> {
-        let key = self.failures_key(key);
+    async fn release_attempt(&self, forget: &str, release: &[&str]) -> Result<(), StoreError> {
+        let keys: Vec<String> = std::iter::once(forget)
+            .chain(release.iter().copied())
+            .map(|key| self.failures_key(key))
+            .collect();
         self.run(|mut conn| async move {
-            redis::cmd("DEL")
-                .arg(key)
+            eval(RELEASE_ATTEMPT, &keys)
                 .query_async::<()>(&mut conn)
                 .await
         })
@@ -289,6 +375,10 @@ impl TokenStore for RedisTokenStore {
         let key = self.blacklist_version_key();
         self.run(|mut conn| async move { redis::cmd("INCR").arg(key).query_async(&mut conn).await })
             .await
+    }
+
+    fn shared(&self) -> bool {
+        true
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -60,7 +60,11 @@ impl AuthMutation {
     async fn logout(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         let state = ctx.data::<AppState>()?;
         let session = ctx.data::<RequestAuth>()?.session().extend()?;
-        state.sessions.revoke(session.jti).await.extend()?;
+        state
+            .sessions
+            .revoke(session.jti, session.principal.subject_id)
+            .await
+            .extend()?;
         Ok(true)
     }
 

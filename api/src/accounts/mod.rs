@@ -1,0 +1,166 @@
+//! Account changes that must reach live tokens too: the CLI and GraphQL both go through here, so a
+//! withdrawn permission or a disabled account is refused on the very next request, on every instance
+//! sharing the Redis token store. An in-process store lives inside one server, out of a CLI
+//! process's reach: there the change is also written to the account-change log, in the same
+//! transaction, and the server applies it within a second (see `watch`).
+
+pub mod watch;
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use rand::RngCore;
+use uuid::Uuid;
+
+use sea_orm::{ConnectionTrait, TransactionTrait};
+
+use crate::{
+    auth::{name, permission},
+    db::{self, account_change::ChangeKind},
+    error::ApiError,
+    state::AppState,
+};
+
+/// Random bytes in a generated client secret: far beyond guessing, so argon2 only guards the stored copy.
+const SECRET_BYTES: usize = 32;
+
+pub fn check_permissions(permissions: &[String]) -> Result<(), ApiError> {
+    permissions.iter().try_for_each(|p| {
+        permission::validate(p).map_err(|reason| ApiError::bad_input("permission", reason))
+    })
+}
+
+/// Grants permissions to a role; live tokens of its holders gain them at once. Returns tokens updated.
+pub async fn grant_role(
+    state: &AppState,
+    role: &str,
+    permissions: &[String],
+) -> Result<u64, ApiError> {
+    check_permissions(permissions)?;
+    let role_id = db::role::grant(&state.db, role, permissions).await?;
+    refresh_holders(state, role_id).await
+}
+
+/// Withdraws permissions from a role; live tokens of its holders lose them at once.
+/// Returns how many permissions the role held and how many tokens were updated.
+pub async fn revoke_role(
+    state: &AppState,
+    role: &str,
+    permissions: &[String],
+) -> Result<(u64, u64), ApiError> {
+    let (role_id, removed) = db::role::revoke(&state.db, role, permissions).await?;
+    Ok((removed, refresh_holders(state, role_id).await?))
+}
+
+async fn refresh_holders(state: &AppState, role_id: Uuid) -> Result<u64, ApiError> {
+    let mut updated = 0;
+    for user_id in db::user::holders_of_role(&state.db, role_id).await? {
+        announce(state, &state.db, user_id, ChangeKind::Permissions).await?;
+        updated += apply(state, user_id, ChangeKind::Permissions).await?;
+    }
+    Ok(updated)
+}
+
+/// Kills every live token of a user. Returns how many were alive in this process's store.
+pub async fn revoke_user_tokens(state: &AppState, username: &str) -> Result<u64, ApiError> {
+    let user = db::user::find_by_username(&state.db, &name::canonical(username))
+        .await?
+        .ok_or(ApiError::NotFound { what: "user" })?;
+    announce(state, &state.db, user.id, ChangeKind::Revoke).await?;
+    apply(state, user.id, ChangeKind::Revoke).await
+}
+
+/// Disables a user and kills their live tokens. Returns how many were alive in this process's store.
+pub async fn disable_user(state: &AppState, username: &str) -> Result<u64, ApiError> {
+    let txn = state.db.begin().await?;
+    let id = db::user::set_enabled(&txn, &name::canonical(username), false).await?;
+    announce(state, &txn, id, ChangeKind::Revoke).await?;
+    txn.commit().await?;
+    apply(state, id, ChangeKind::Revoke).await
+}
+
+/// Sets a new password and kills the user's live tokens. Returns how many were alive in this
+/// process's store.
+pub async fn change_password(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<u64, ApiError> {
+    let hash = state.passwords.hash(password).await?;
+    let txn = state.db.begin().await?;
+    let id = db::user::set_password_hash(&txn, &name::canonical(username), hash).await?;
+    announce(state, &txn, id, ChangeKind::Revoke).await?;
+    txn.commit().await?;
+    apply(state, id, ChangeKind::Revoke).await
+}
+
+/// Whether this process's token store is the one every server uses: then a change applied here
+/// is seen everywhere, and its count of live tokens is the true one.
+pub fn reaches_every_server(state: &AppState) -> bool {
+    state.sessions.store().shared()
+}
+
+/// Writes the change to the account-change log when the token store is in-process, so the
+/// server that owns it can follow (a no-op with Redis, which every process reaches directly).
+async fn announce(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    subject: Uuid,
+    kind: ChangeKind,
+) -> Result<(), ApiError> {
+    if reaches_every_server(state) {
+        Ok(())
+    } else {
+        db::account_change::record(db, subject, kind).await
+    }
+}
+
+/// Makes the subject's live tokens in this process's store follow a change. Returns how many.
+pub async fn apply(state: &AppState, subject: Uuid, kind: ChangeKind) -> Result<u64, ApiError> {
+    match kind {
+        ChangeKind::Revoke => state.sessions.revoke_subject(subject).await,
+        ChangeKind::Permissions => {
+            let permissions = db::user::permissions(&state.db, subject).await?;
+            state
+                .sessions
+                .set_subject_permissions(subject, &permissions)
+                .await
+        }
+    }
+}
+
+/// Creates a service account and returns its client secret, which is never shown again.
+pub async fn create_service(
+    state: &AppState,
+    client_id: &str,
+    permissions: &[String],
+) -> Result<String, ApiError> {
+    let client_id = name::parse("clientId", client_id)?;
+    check_permissions(permissions)?;
+    let secret = generate_secret();
+    let hash = state.passwords.hash(&secret).await?;
+    db::service_account::create(&state.db, &client_id, hash, permissions).await?;
+    Ok(secret)
+}
+
+/// Issues a new client secret; the old one stops working. Tokens already issued live out their short TTL.
+pub async fn rotate_service(state: &AppState, client_id: &str) -> Result<String, ApiError> {
+    let secret = generate_secret();
+    let hash = state.passwords.hash(&secret).await?;
+    db::service_account::set_secret(&state.db, &name::canonical(client_id), hash).await?;
+    Ok(secret)
+}
+
+/// Disables a service account and kills its live tokens at once. Returns how many were alive in
+/// this process's store.
+pub async fn disable_service(state: &AppState, client_id: &str) -> Result<u64, ApiError> {
+    let txn = state.db.begin().await?;
+    let id = db::service_account::disable(&txn, &name::canonical(client_id)).await?;
+    announce(state, &txn, id, ChangeKind::Revoke).await?;
+    txn.commit().await?;
+    apply(state, id, ChangeKind::Revoke).await
+}
+
+fn generate_secret() -> String {
+    let mut bytes = [0u8; SECRET_BYTES];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
