@@ -17,6 +17,7 @@ mod migrations;
 mod pagination;
 mod private_services;
 mod revocation;
+mod revocation_races;
 mod schema;
 mod service_tokens;
 mod throttling;
