@@ -20,6 +20,7 @@ use crate::{
 pub struct App {
     pub state: AppState,
     router: Router,
+    connections: server::ConnectionLimits,
 }
 
 impl App {
@@ -29,7 +30,11 @@ impl App {
         bootstrap::ensure_admin(&state, config).await?;
         blacklist::watch::spawn(state.clone(), config.blacklist_refresh());
         let router = server::router(state.clone(), config);
-        Ok(Self { state, router })
+        Ok(Self {
+            state,
+            router,
+            connections: server::ConnectionLimits::from_config(config),
+        })
     }
 
     pub async fn serve(
@@ -40,7 +45,7 @@ impl App {
         if let Ok(addr) = listener.local_addr() {
             tracing::info!(%addr, "serving GraphQL on http://{addr}/graphql");
         }
-        server::serve(listener, self.router, shutdown).await
+        server::serve(listener, self.router, self.connections, shutdown).await
     }
 }
 
