@@ -21,6 +21,7 @@ use crate::{
 pub struct App {
     pub state: AppState,
     router: Router,
+    connections: server::ConnectionLimits,
 }
 
 impl App {
@@ -33,7 +34,11 @@ impl App {
             accounts::watch::spawn(state.clone()).await?;
         }
         let router = server::router(state.clone(), config);
-        Ok(Self { state, router })
+        Ok(Self {
+            state,
+            router,
+            connections: server::ConnectionLimits::from_config(config),
+        })
     }
 
     pub async fn serve(
@@ -44,7 +49,7 @@ impl App {
         if let Ok(addr) = listener.local_addr() {
             tracing::info!(%addr, "serving GraphQL on http://{addr}/graphql");
         }
-        server::serve(listener, self.router, shutdown).await
+        server::serve(listener, self.router, self.connections, shutdown).await
     }
 }
 

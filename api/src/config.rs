@@ -39,6 +39,15 @@ pub mod defaults {
     pub const BATCH_MAX_SIZE: usize = 10;
     pub const REQUEST_TIMEOUT_MS: u64 = 10_000;
     pub const BLACKLIST_REFRESH_MS: u64 = 250;
+    /// Ample for any client on a working network; a slowloris is cut within seconds.
+    pub const HTTP_HEADER_READ_TIMEOUT_MS: u64 = 10_000;
+    /// A full 1 MiB body (REQUEST_BODY_LIMIT_BYTES) at ~35 KB/s.
+    pub const HTTP_BODY_READ_TIMEOUT_MS: u64 = 30_000;
+    /// Above the 60 s for which nginx keeps idle upstream connections, so the proxy, not this
+    /// server, closes them first and never sends a request into a connection being closed.
+    pub const HTTP_KEEP_ALIVE_TIMEOUT_MS: u64 = 75_000;
+    /// Well under the usual 1024-descriptor soft limit once the database pool has its share.
+    pub const HTTP_MAX_CONNECTIONS: u32 = 768;
 }
 
 /// Server configuration. Every field is an environment variable (or the matching `--flag`).
@@ -200,6 +209,27 @@ pub struct Config {
     /// How often, in milliseconds, an instance checks whether another one changed the blacklist.
     #[arg(long, env = "BLACKLIST_REFRESH_MS", default_value_t = defaults::BLACKLIST_REFRESH_MS)]
     pub blacklist_refresh_ms: u64,
+
+    /// Longest a client may take, in milliseconds, to send a request's head (request line and
+    /// headers), counted from the accept or, on a kept-alive connection, from the request's first
+    /// byte. Slower connections are closed without an answer.
+    #[arg(long, env = "HTTP_HEADER_READ_TIMEOUT_MS", default_value_t = defaults::HTTP_HEADER_READ_TIMEOUT_MS)]
+    pub http_header_read_timeout_ms: u64,
+
+    /// Longest a request body may take to arrive in full, in milliseconds from the end of its head.
+    /// Later: HTTP 408 and the connection is closed.
+    #[arg(long, env = "HTTP_BODY_READ_TIMEOUT_MS", default_value_t = defaults::HTTP_BODY_READ_TIMEOUT_MS)]
+    pub http_body_read_timeout_ms: u64,
+
+    /// A kept-alive connection idle this many milliseconds between requests is closed (as is one
+    /// whose client does not read its answer). Keep it above the proxy's upstream keep-alive timeout.
+    #[arg(long, env = "HTTP_KEEP_ALIVE_TIMEOUT_MS", default_value_t = defaults::HTTP_KEEP_ALIVE_TIMEOUT_MS)]
+    pub http_keep_alive_timeout_ms: u64,
+
+    /// Most client connections served at once. Further connections are not accepted until one
+    /// closes: they wait in the kernel's listen backlog.
+    #[arg(long, env = "HTTP_MAX_CONNECTIONS", default_value_t = defaults::HTTP_MAX_CONNECTIONS)]
+    pub http_max_connections: u32,
 }
 
 impl Default for Config {
@@ -243,6 +273,10 @@ impl Default for Config {
             introspection: true,
             playground: true,
             blacklist_refresh_ms: defaults::BLACKLIST_REFRESH_MS,
+            http_header_read_timeout_ms: defaults::HTTP_HEADER_READ_TIMEOUT_MS,
+            http_body_read_timeout_ms: defaults::HTTP_BODY_READ_TIMEOUT_MS,
+            http_keep_alive_timeout_ms: defaults::HTTP_KEEP_ALIVE_TIMEOUT_MS,
+            http_max_connections: defaults::HTTP_MAX_CONNECTIONS,
         }
     }
 }
@@ -348,6 +382,23 @@ impl Config {
         anyhow::ensure!(
             self.password_hash_queue > 0,
             "PASSWORD_HASH_QUEUE must be at least 1"
+        );
+        for (value, name) in [
+            (
+                self.http_header_read_timeout_ms,
+                "HTTP_HEADER_READ_TIMEOUT_MS",
+            ),
+            (self.http_body_read_timeout_ms, "HTTP_BODY_READ_TIMEOUT_MS"),
+            (
+                self.http_keep_alive_timeout_ms,
+                "HTTP_KEEP_ALIVE_TIMEOUT_MS",
+            ),
+        ] {
+            anyhow::ensure!(value > 0, "{name} must be at least 1");
+        }
+        anyhow::ensure!(
+            self.http_max_connections > 0,
+            "HTTP_MAX_CONNECTIONS must be at least 1"
         );
         Ok(())
     }

@@ -21,6 +21,10 @@ pub mod code {
 /// `extensions.reason` of a request refused because its address is on the blacklist.
 pub const IP_BLACKLISTED: &str = "IP_BLACKLISTED";
 
+/// `extensions.reason` of a request refused because X-Forwarded-For from a trusted proxy cannot be
+/// read up to the client (HTTP 400, code BAD_REQUEST).
+pub const FORWARDED_FOR_UNREADABLE: &str = "FORWARDED_FOR_UNREADABLE";
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("authentication required")]

@@ -1,9 +1,13 @@
 //! The front door every request passes: it gets a request id and a log span, its client address
-//! is worked out, and a blacklisted client is refused before anything else runs.
+//! is worked out (a proxy chain that cannot be read is refused), and a blacklisted client is
+//! refused before anything else runs.
 //!
 //! One middleware rather than a stack of tower layers: each layer costs a little on every request.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+};
 
 use axum::{
     extract::{ConnectInfo, Request, State},
@@ -14,17 +18,17 @@ use axum::{
 use tracing::Instrument;
 
 use super::{
-    client_ip::{ClientIp, client_ip},
+    client_ip::{ClientIp, UnreadableHop, client_ip},
     graphql::error_response,
     request_id::X_REQUEST_ID,
     server::HttpState,
 };
-use crate::error::{ApiError, IP_BLACKLISTED};
+use crate::error::{ApiError, FORWARDED_FOR_UNREADABLE, IP_BLACKLISTED, code};
 
 pub async fn front_door(
     State(http): State<Arc<HttpState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    mut request: Request,
+    request: Request,
     next: Next,
 ) -> Response {
     let id = http.request_ids.for_request(request.headers());
@@ -37,13 +41,13 @@ pub async fn front_door(
     );
     async move {
         tracing::debug!("started processing request");
-        let client = client_ip(peer.ip(), request.headers(), &http.trusted_proxies);
-        let mut response = if http.state.blacklist.contains(client) {
-            tracing::info!(%client, "refused a blacklisted client");
-            refused(&request)
-        } else {
-            request.extensions_mut().insert(ClientIp(client));
-            next.run(request).await
+        let mut response = match client_ip(peer.ip(), request.headers(), &http.trusted_proxies) {
+            Err(unreadable) => {
+                // The peer is one of our proxies, so its address says where to look for a fault.
+                tracing::warn!(%peer, reason = %unreadable, "refused a request with an unreadable X-Forwarded-For");
+                unreadable_forwarded_for(unreadable)
+            }
+            Ok(client) => admit(&http, client, request, next).await,
         };
         tracing::debug!(status = response.status().as_u16(), "answered");
         response.headers_mut().insert(X_REQUEST_ID, id);
@@ -51,6 +55,28 @@ pub async fn front_door(
     }
     .instrument(span)
     .await
+}
+
+/// Refuses a blacklisted client, or lets the request through with its address attached.
+async fn admit(http: &HttpState, client: IpAddr, mut request: Request, next: Next) -> Response {
+    if http.state.blacklist.contains(client) {
+        tracing::info!(%client, "refused a blacklisted client");
+        refused(&request)
+    } else {
+        request.extensions_mut().insert(ClientIp(client));
+        next.run(request).await
+    }
+}
+
+/// HTTP 400 on every route: the request itself is malformed, whatever it asks for.
+fn unreadable_forwarded_for(unreadable: UnreadableHop) -> Response {
+    let message = format!("cannot tell the client address: {unreadable}");
+    error_response(
+        StatusCode::BAD_REQUEST,
+        &message,
+        code::BAD_REQUEST,
+        Some(FORWARDED_FOR_UNREADABLE),
+    )
 }
 
 /// A GraphQL request gets a GraphQL error; any other route a plain 403 with the same body.

@@ -14,15 +14,15 @@ use axum::{
     body::Body,
     extract::{FromRequest, Request, State},
     http::{
-        HeaderMap, StatusCode, Uri,
-        header::{CONTENT_LENGTH, CONTENT_TYPE},
+        HeaderMap, HeaderValue, StatusCode, Uri,
+        header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE},
     },
     response::{Html, IntoResponse, Response},
 };
 use http_body_util::Limited;
 use serde_json::json;
 
-use super::{client_ip::ClientIp, server::HttpState};
+use super::{body_deadline::BODY_TIMED_OUT, client_ip::ClientIp, server::HttpState};
 use crate::{
     auth::RequestAuth,
     error::code,
@@ -241,17 +241,26 @@ impl From<ParseRequestError> for BadRequest {
 
 impl IntoResponse for BadRequest {
     fn into_response(self) -> Response {
-        let too_large = match &self.0 {
-            ParseRequestError::PayloadTooLarge => true,
-            // `Limited` cuts a streamed body short with this error.
-            ParseRequestError::Io(error) => error.to_string().contains("length limit exceeded"),
-            _ => false,
+        // A body cut short says why only in its error text.
+        let io_error = match &self.0 {
+            ParseRequestError::Io(error) => error.to_string(),
+            _ => String::new(),
         };
+        let too_large = matches!(self.0, ParseRequestError::PayloadTooLarge)
+            || io_error.contains("length limit exceeded");
         if too_large {
             return bad_request(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "the request body is too large",
             );
+        }
+        if io_error.contains(BODY_TIMED_OUT) {
+            // The rest of the body is never read, so the connection cannot carry another request.
+            let mut response = bad_request(StatusCode::REQUEST_TIMEOUT, BODY_TIMED_OUT);
+            response
+                .headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+            return response;
         }
         bad_request(StatusCode::BAD_REQUEST, &self.0.to_string())
     }

@@ -1,6 +1,9 @@
-//! HTTP: the axum router, the /graphql endpoint, health checks and serving with graceful shutdown.
+//! HTTP: the axum router, the /graphql endpoint, health checks, and serving connections within
+//! their limits with graceful shutdown.
 
+pub mod body_deadline;
 pub mod client_ip;
+pub mod connection;
 pub mod enforce;
 pub mod graphql;
 pub mod health;

@@ -1,13 +1,17 @@
-//! The router and the serving loop, with request ids and graceful shutdown.
+//! The router and the serving loop: the connection cap, and graceful shutdown.
 
-use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use std::{future::Future, io, pin::pin, sync::Arc, time::Duration};
 
 use axum::{Router, middleware, routing::get};
 use ipnet::IpNet;
-use tokio::net::TcpListener;
+use tokio::{
+    net::TcpListener,
+    sync::{Semaphore, watch},
+};
 use tower_http::catch_panic::CatchPanicLayer;
 
 use super::{
+    connection::{self, Timeouts},
     enforce,
     graphql::{self, Limits},
     health,
@@ -65,17 +69,88 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .layer(CatchPanicLayer::custom(graphql::panic_response))
 }
 
-/// Serves until `shutdown` resolves, then lets in-flight requests finish.
+/// What one client may hold: connections (HTTP_MAX_CONNECTIONS) and time (see `connection`).
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    pub max_connections: u32,
+    pub timeouts: Timeouts,
+}
+
+impl ConnectionLimits {
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            max_connections: config.http_max_connections,
+            timeouts: Timeouts {
+                header_read: Duration::from_millis(config.http_header_read_timeout_ms),
+                body_read: Duration::from_millis(config.http_body_read_timeout_ms),
+                keep_alive: Duration::from_millis(config.http_keep_alive_timeout_ms),
+            },
+        }
+    }
+}
+
+/// Serves until `shutdown` resolves, then stops listening and lets in-flight requests finish.
+///
+/// At most `max_connections` are served at once. Above that the listener is not polled: new
+/// connections wait in the kernel's backlog and are taken as soon as a slot frees (the timeouts
+/// make sure one does), rather than being accepted only to be cut.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    // The peer address is what the blacklist checks (see `client_ip`).
-    let service = router.into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await
+) -> io::Result<()> {
+    let slots = Arc::new(Semaphore::new(limits.max_connections as usize));
+    let (stop, stopped) = watch::channel(false);
+    let mut shutdown = pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            () = &mut shutdown => break,
+            slot = Arc::clone(&slots).acquire_owned() => slot,
+        };
+        // The semaphore is never closed.
+        let Ok(slot) = slot else { break };
+        let (stream, peer) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    accept_failed(error).await;
+                    continue;
+                }
+            },
+        };
+        let connection = connection::serve(
+            stream,
+            peer,
+            router.clone(),
+            limits.timeouts,
+            stopped.clone(),
+        );
+        tokio::spawn(async move {
+            connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    stop.send_replace(true);
+    // Each connection keeps its slot to the end: holding every slot means all have finished.
+    let _all = slots.acquire_many(limits.max_connections).await;
+    Ok(())
+}
+
+/// A connection that died before it was accepted is the client's business; anything else (out of
+/// file descriptors, say) is logged and waited out, since retrying at once would spin.
+async fn accept_failed(error: io::Error) {
+    use io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(
+        error.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(%error, "cannot accept connections; retrying in a second");
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
