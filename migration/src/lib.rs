@@ -10,6 +10,7 @@ mod m20261124_000004_create_role_permission;
 mod m20261124_000005_create_service_account;
 mod m20261124_000006_create_service_account_permission;
 mod m20261124_000007_create_blacklist_entry;
+mod m20261130_000010_widen_blacklist_audit_columns;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_create_service_account::Migration),
             Box::new(m20261124_000006_create_service_account_permission::Migration),
             Box::new(m20261124_000007_create_blacklist_entry::Migration),
+            Box::new(m20261130_000010_widen_blacklist_audit_columns::Migration),
         ]
     }
 }
