@@ -94,9 +94,32 @@ impl From<sea_orm::DbErr> for ApiError {
                     dependency: "database",
                 }
             }
+            // The database gave up on a lock (SQLite busy past its timeout, a deadlock or a
+            // serialization failure): nothing is broken, and the request may succeed again.
+            other if is_lock_contention(&other) => {
+                tracing::warn!(error = %other, "database lock contention");
+                Self::Unavailable {
+                    dependency: "database",
+                }
+            }
             other => Self::Internal(other.into()),
         }
     }
+}
+
+/// SQLite `SQLITE_BUSY` / `SQLITE_LOCKED` (and their extended codes), SQLSTATE 40001
+/// (serialization failure; MySQL's deadlock too) and 40P01 (PostgreSQL's deadlock).
+fn is_lock_contention(error: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    let (DbErr::Query(RuntimeErr::SqlxError(error)) | DbErr::Exec(RuntimeErr::SqlxError(error))) =
+        error
+    else {
+        return false;
+    };
+    error
+        .as_database_error()
+        .and_then(|error| error.code())
+        .is_some_and(|code| matches!(code.as_ref(), "5" | "6" | "262" | "517" | "40001" | "40P01"))
 }
 
 impl ErrorExtensions for ApiError {

@@ -10,7 +10,7 @@ pub struct Model {
     pub subject_id: Uuid,
     /// `revoke` (every token dies) or `permissions` (tokens take the subject's current permissions).
     pub kind: String,
-    pub created_at: DateTimeUtc,
+    pub created_at: crate::Instant,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

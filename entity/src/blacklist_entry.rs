@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::Instant;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "blacklist_entry")]
 pub struct Model {
@@ -14,10 +16,10 @@ pub struct Model {
     pub bpm_status: Option<String>,
     pub created_by: String,
     pub created_by_name: Option<String>,
-    pub created_at: DateTimeUtc,
+    pub created_at: Instant,
     pub updated_by: Option<String>,
     pub updated_by_name: Option<String>,
-    pub updated_at: Option<DateTimeUtc>,
+    pub updated_at: Option<Instant>,
     pub org_code: Option<String>,
     pub company_code: Option<String>,
 }

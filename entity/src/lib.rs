@@ -2,9 +2,12 @@
 
 pub mod account_change;
 pub mod blacklist_entry;
+pub mod instant;
 pub mod role;
 pub mod role_permission;
 pub mod service_account;
 pub mod service_account_permission;
 pub mod user;
 pub mod user_role;
+
+pub use instant::Instant;

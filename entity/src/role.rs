@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::Instant;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "role")]
 pub struct Model {
@@ -9,7 +11,7 @@ pub struct Model {
     pub id: Uuid,
     #[sea_orm(unique)]
     pub name: String,
-    pub created_at: DateTimeUtc,
+    pub created_at: Instant,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

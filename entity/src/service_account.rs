@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::Instant;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "service_account")]
 pub struct Model {
@@ -12,8 +14,8 @@ pub struct Model {
     /// An argon2id PHC string of the client secret; the secret itself is shown once and never stored.
     pub secret_hash: String,
     pub enabled: bool,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
+    pub created_at: Instant,
+    pub updated_at: Instant,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

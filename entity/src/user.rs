@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::Instant;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "app_user")]
 pub struct Model {
@@ -15,8 +17,8 @@ pub struct Model {
     pub org_code: Option<String>,
     pub company_code: Option<String>,
     pub enabled: bool,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
+    pub created_at: Instant,
+    pub updated_at: Instant,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ mod m20261124_000006_create_service_account_permission;
 mod m20261124_000007_create_blacklist_entry;
 mod m20261130_000001_canonical_account_names;
 mod m20261130_000002_create_account_change;
+mod m20261130_000010_widen_blacklist_audit_columns;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000007_create_blacklist_entry::Migration),
             Box::new(m20261130_000001_canonical_account_names::Migration),
             Box::new(m20261130_000002_create_account_change::Migration),
+            Box::new(m20261130_000010_widen_blacklist_audit_columns::Migration),
         ]
     }
 }

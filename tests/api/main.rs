@@ -1,7 +1,9 @@
 //! Black-box tests: the real server, real databases, real Redis, spoken to over HTTP.
 
+mod audit;
 mod auth;
 mod blacklist;
+mod blacklist_races;
 mod enforcement;
 mod faults;
 mod guards;
@@ -11,6 +13,7 @@ mod hostile_http;
 mod hostile_tokens;
 mod hostile_values;
 mod http;
+mod instants;
 mod limits;
 mod login_attacks;
 mod migrations;

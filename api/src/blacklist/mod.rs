@@ -17,7 +17,7 @@ use futures_util::TryStreamExt;
 use sea_orm::{DatabaseConnection, EntityTrait, QuerySelect};
 
 use self::matcher::{IpMatcher, MatcherBuilder};
-use crate::{auth::session::store_error, error::ApiError, state::AppState};
+use crate::{auth::session::store_error, db, error::ApiError, state::AppState};
 
 #[derive(Clone)]
 pub struct Blacklist {
@@ -28,12 +28,25 @@ pub struct Blacklist {
     /// Counts local changes, so a full reload that read the database before one of them does not
     /// overwrite it with the older list.
     local_changes: Arc<AtomicU64>,
+    /// Held from re-reading the entries a change touched until the matcher holds what was read,
+    /// so that of two overlapping changes the later read is also the one applied last.
+    follow_order: Arc<tokio::sync::Mutex<()>>,
 }
 
-/// What one blacklist mutation on this instance did, in canonical entries.
-pub struct Change<'a> {
-    pub removed: Option<&'a str>,
-    pub added: Option<&'a str>,
+/// What one committed blacklist mutation on this instance did, in canonical entries.
+pub struct Change {
+    pub removed: Option<String>,
+    pub added: Option<String>,
+}
+
+impl Change {
+    fn touched(&self) -> Vec<&str> {
+        self.removed
+            .iter()
+            .chain(self.added.iter())
+            .map(String::as_str)
+            .collect()
+    }
 }
 
 impl Blacklist {
@@ -43,6 +56,7 @@ impl Blacklist {
             matcher: Arc::default(),
             seen_version: Arc::default(),
             local_changes: Arc::default(),
+            follow_order: Arc::default(),
         };
         blacklist.reload(db).await?;
         Ok(blacklist)
@@ -92,19 +106,64 @@ impl Blacklist {
         Ok(())
     }
 
-    /// Applies one committed change without reading the whole list again.
-    fn apply(&self, change: &Change<'_>) {
+    /// Makes the matcher hold, for every address a committed change touched, what the database
+    /// holds now, without reading the whole list again.
+    ///
+    /// Not what the request asked for: concurrent changes of one entry commit in an order no
+    /// request knows, and applying each request's own view left addresses blocked that no entry
+    /// held. Each re-read starts after its change committed and, under `follow_order`, after the
+    /// previous re-read was applied; so the last one applied for an address read it after every
+    /// commit that touched it, and the matcher ends equal to a fresh load.
+    async fn follow(&self, db: &DatabaseConnection, change: &Change) {
+        let touched = change.touched();
+        let _order = self.follow_order.lock().await;
+        let held = match db::blacklist::held(db, &touched).await {
+            Ok(held) => held,
+            Err(error) => {
+                // Enforce what this request committed rather than nothing; the next full reload
+                // (at the latest FULL_RELOAD_EVERY) settles any overlap with other changes.
+                tracing::warn!(%error, "could not re-read changed blacklist entries; applying the change as made");
+                self.edit(|matcher| {
+                    matcher.change(change.removed.as_deref(), change.added.as_deref());
+                });
+                return;
+            }
+        };
+        self.edit(|matcher| {
+            for ip in &touched {
+                if held.iter().any(|entry| entry == ip) {
+                    matcher.change(None, Some(ip));
+                } else {
+                    matcher.change(Some(ip), None);
+                }
+            }
+        });
+    }
+
+    fn edit(&self, edit: impl FnOnce(&mut IpMatcher)) {
         let mut current = self.matcher.write().unwrap_or_else(|e| e.into_inner());
-        current.change(change.removed, change.added);
+        edit(&mut current);
         self.local_changes.fetch_add(1, Ordering::AcqRel);
     }
 }
 
-/// After this instance changed the blacklist: enforce the change here at once, then tell the others.
+/// After this instance committed a blacklist change: enforce it here at once, then tell the others.
 /// The change is already committed, so a failure to announce it is logged, not returned: the
 /// others still pick it up at their next periodic full reload.
-pub async fn changed(state: &AppState, change: Change<'_>) {
-    state.blacklist.apply(&change);
+pub async fn changed(state: &AppState, change: Change) {
+    let state = state.clone();
+    // A task of its own: a request cancelled after its commit (timeout, client gone) must still
+    // bring the matcher in line and announce the change.
+    let task = tokio::spawn(async move {
+        state.blacklist.follow(&state.db, &change).await;
+        announce(&state).await;
+    });
+    if let Err(error) = task.await {
+        tracing::error!(%error, "applying a blacklist change failed");
+    }
+}
+
+async fn announce(state: &AppState) {
     match state.sessions.store().bump_blacklist_version().await {
         // Our own announcement needs no reload here; anyone else's in between still triggers one,
         // because the watcher compares against the exact version it saw last.

@@ -2,7 +2,7 @@
 //! store lives in their own process.
 
 use chrono::Duration;
-use entity::account_change;
+use entity::{Instant, account_change};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -99,7 +99,9 @@ pub async fn since(db: &impl ConnectionTrait, after: i32) -> Result<Vec<Change>,
 /// Forgets changes every server has long seen.
 pub async fn prune(db: &impl ConnectionTrait) -> Result<(), ApiError> {
     account_change::Entity::delete_many()
-        .filter(account_change::Column::CreatedAt.lt(now() - KEPT_FOR))
+        .filter(account_change::Column::CreatedAt.lt(
+            Instant::from_utc(now().to_utc() - KEPT_FOR).unwrap_or(Instant::MIN),
+        ))
         .exec(db)
         .await?;
     Ok(())

@@ -1,18 +1,20 @@
 //! Blacklist entries: create, read, update, delete, and keyset-paginated listing.
 
 use chrono::{DateTime, Utc};
-use entity::blacklist_entry::{ActiveModel, Column, Entity, Model};
+use entity::{
+    Instant,
+    blacklist_entry::{ActiveModel, Column, Entity, Model},
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
-    TransactionTrait,
+    DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
     sea_query::{LikeExpr, Order},
 };
 use uuid::Uuid;
 
 use crate::{
     auth::Principal,
-    db::{conflict_or, now},
+    db::{audit, begin_write, conflict_or, now, time_range},
     error::ApiError,
 };
 
@@ -35,6 +37,7 @@ pub struct EntryChanges {
     pub bpm_status: Option<Option<String>>,
 }
 
+/// Instants may be any the `DateTime` scalar accepts: `time_range` compares them exactly.
 #[derive(Default)]
 pub struct EntryFilter {
     pub ip_contains: Option<String>,
@@ -46,7 +49,7 @@ pub struct EntryFilter {
 /// A position in the (created_at, id) order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Position {
-    pub created_at: DateTime<Utc>,
+    pub created_at: Instant,
     pub id: Uuid,
 }
 
@@ -91,9 +94,15 @@ pub async fn find_one(db: &DatabaseConnection, id: Uuid) -> Result<Option<Model>
     }
 }
 
-/// The entry, or NOT_FOUND.
-async fn find_existing(db: &impl ConnectionTrait, id: Uuid) -> Result<Model, ApiError> {
-    find(db, id).await?.ok_or(NOT_FOUND)
+/// The entry, locked until the transaction ends, or NOT_FOUND. The lock (`FOR UPDATE`; on SQLite
+/// the write lock `begin_write` took) makes the address read here the one this transaction
+/// replaces or deletes, even when another transaction changed the entry since this one began.
+async fn find_for_update(db: &impl ConnectionTrait, id: Uuid) -> Result<Model, ApiError> {
+    Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(db)
+        .await?
+        .ok_or(NOT_FOUND)
 }
 
 pub async fn create(
@@ -107,7 +116,7 @@ pub async fn create(
         ip: Set(new.ip),
         remark: Set(new.remark),
         bpm_status: Set(new.bpm_status),
-        created_by: Set(by.username.clone()),
+        created_by: Set(audit::actor(by)),
         created_by_name: Set(by.display_name.clone()),
         created_at: Set(now()),
         updated_by: Set(None),
@@ -122,15 +131,15 @@ pub async fn create(
 }
 
 /// Applies changes in one transaction: the entry is either fully updated or left as it was.
-/// Returns the entry's previous address beside the updated entry.
+/// Returns the address the entry held until this update committed, beside the updated entry.
 pub async fn update(
     db: &DatabaseConnection,
     id: Uuid,
     changes: EntryChanges,
     by: &Principal,
 ) -> Result<(String, Model), ApiError> {
-    let txn = db.begin().await?;
-    let entry = find_existing(&txn, id).await?;
+    let txn = begin_write(db).await?;
+    let entry = find_for_update(&txn, id).await?;
     let previous_ip = entry.ip.clone();
     let mut active: ActiveModel = entry.into();
     let new_ip = changes.ip.clone();
@@ -143,22 +152,23 @@ pub async fn update(
     if let Some(bpm_status) = changes.bpm_status {
         active.bpm_status = Set(bpm_status);
     }
-    active.updated_by = Set(Some(by.username.clone()));
+    active.updated_by = Set(Some(audit::actor(by)));
     active.updated_by_name = Set(by.display_name.clone());
     active.updated_at = Set(Some(now()));
-    let updated = active.update(&txn).await.map_err(|error| {
-        conflict_or(error, || {
+    let updated = active.update(&txn).await.map_err(|error| match error {
+        DbErr::RecordNotUpdated => NOT_FOUND,
+        error => conflict_or(error, || {
             duplicate_ip(new_ip.as_deref().unwrap_or_default())
-        })
+        }),
     })?;
     txn.commit().await?;
     Ok((previous_ip, updated))
 }
 
-/// Deletes an entry and returns its address; NOT_FOUND when there was none.
+/// Deletes an entry and returns the address it held; NOT_FOUND when there was none.
 pub async fn delete(db: &DatabaseConnection, id: Uuid) -> Result<String, ApiError> {
-    let txn = db.begin().await?;
-    let entry = find_existing(&txn, id).await?;
+    let txn = begin_write(db).await?;
+    let entry = find_for_update(&txn, id).await?;
     let result = Entity::delete_by_id(id).exec(&txn).await?;
     if result.rows_affected == 0 {
         return Err(NOT_FOUND);
@@ -238,8 +248,27 @@ fn filter_condition(filter: &EntryFilter) -> Condition {
             Column::Ip.like(LikeExpr::new(pattern).escape('\\'))
         }))
         .add_option(filter.created_by.clone().map(|by| Column::CreatedBy.eq(by)))
-        .add_option(filter.created_after.map(|t| Column::CreatedAt.gt(t)))
-        .add_option(filter.created_before.map(|t| Column::CreatedAt.lt(t)))
+        .add_option(
+            filter
+                .created_after
+                .map(|t| time_range::after(Column::CreatedAt, t)),
+        )
+        .add_option(
+            filter
+                .created_before
+                .map(|t| time_range::before(Column::CreatedAt, t)),
+        )
+}
+
+/// Which of `ips` some entry holds now, as committed.
+pub async fn held(db: &impl ConnectionTrait, ips: &[&str]) -> Result<Vec<String>, ApiError> {
+    Ok(Entity::find()
+        .select_only()
+        .column(Column::Ip)
+        .filter(Column::Ip.is_in(ips.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?)
 }
 
 fn escape_like(text: &str) -> String {

@@ -5,7 +5,7 @@
 //! server's own instructions for `blacklistEntry(id)`. The same select as fixed SQL through the
 //! same sqlx pool does the same I/O without them. `tests/api` reads entries through both paths.
 
-use entity::blacklist_entry::Model;
+use entity::{Instant, blacklist_entry::Model};
 use sea_orm::{
     ConnAcquireErr, DbErr, RuntimeErr,
     sqlx::{self, FromRow, PgPool, Row, postgres::PgRow},
@@ -37,10 +37,10 @@ impl FromRow<'_, PgRow> for Entry {
             bpm_status: row.try_get(3)?,
             created_by: row.try_get(4)?,
             created_by_name: row.try_get(5)?,
-            created_at: row.try_get(6)?,
+            created_at: Instant::from_stored(row.try_get(6)?),
             updated_by: row.try_get(7)?,
             updated_by_name: row.try_get(8)?,
-            updated_at: row.try_get(9)?,
+            updated_at: row.try_get::<Option<_>, _>(9)?.map(Instant::from_stored),
             org_code: row.try_get(10)?,
             company_code: row.try_get(11)?,
         }))

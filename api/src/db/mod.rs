@@ -1,17 +1,20 @@
 //! Storage: connecting, migrating, and the queries each domain needs. No GraphQL types here.
 
 pub mod account_change;
+mod audit;
 pub mod blacklist;
 mod fast;
 pub mod role;
 pub mod service_account;
+mod time_range;
 pub mod user;
 
 use anyhow::Context as _;
-use chrono::{DateTime, SubsecRound, Utc};
+use entity::Instant;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlErr,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use crate::{config::Config, data_dir, error::ApiError};
@@ -30,6 +33,10 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
         .connect_timeout(config.dependency_timeout())
         .acquire_timeout(config.dependency_timeout())
         .sqlx_logging(false);
+    // A writer that finds SQLite locked waits for it as long as for a pooled connection, instead
+    // of failing at once with "database is locked" (see `begin_write` for the case it cannot wait).
+    let busy_timeout = config.dependency_timeout();
+    options.map_sqlx_sqlite_opts(move |sqlite| sqlite.busy_timeout(busy_timeout));
     let db = Database::connect(options)
         .await
         .context("connecting to DATABASE_URL")?;
@@ -47,8 +54,22 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
 }
 
 /// Now, at the microsecond precision every backend stores, so a value reads back exactly as written.
-pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
+pub fn now() -> Instant {
+    Instant::now()
+}
+
+/// Begins a transaction that will write.
+///
+/// On SQLite it is `BEGIN IMMEDIATE`: it takes the write lock at once, waiting (busy timeout) while
+/// another writer holds it. A deferred transaction that reads first and writes after cannot wait:
+/// when another writer committed in between, its write fails at once with "database is locked".
+/// Taking the lock first also means that what the transaction reads stays true until it commits.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// Turns a unique-constraint violation into CONFLICT; every other error keeps its meaning.

@@ -3,7 +3,6 @@
 use entity::{role, role_permission};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -19,7 +18,7 @@ pub async fn grant(
     role_name: &str,
     permissions: &[String],
 ) -> Result<Uuid, ApiError> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let role = match role::Entity::find()
         .filter(role::Column::Name.eq(role_name))
         .one(&txn)

@@ -3,7 +3,7 @@
 use entity::{service_account, service_account_permission};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -47,7 +47,7 @@ pub async fn create(
     secret_hash: String,
     permissions: &[String],
 ) -> Result<service_account::Model, ApiError> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let now = now();
     let account = service_account::ActiveModel {
         id: Set(Uuid::now_v7()),

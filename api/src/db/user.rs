@@ -3,7 +3,7 @@
 use entity::{role, role_permission, user, user_role};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait, sea_query::Query,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Query,
 };
 use uuid::Uuid;
 
@@ -65,7 +65,7 @@ pub async fn permissions(
 
 /// Creates a user holding existing roles, all or nothing. A taken username is a CONFLICT.
 pub async fn create(db: &DatabaseConnection, new: NewUser<'_>) -> Result<user::Model, ApiError> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let mut role_ids = Vec::with_capacity(new.roles.len());
     for name in new.roles {
         let found = role::Entity::find()

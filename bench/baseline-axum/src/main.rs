@@ -39,7 +39,7 @@ async fn blacklist_entry(
             id: entry.id,
             ip: entry.ip,
             remark: entry.remark,
-            created_at: entry.created_at,
+            created_at: entry.created_at.to_utc(),
         })
         .into_response(),
         Ok(None) => StatusCode::NOT_FOUND.into_response(),

@@ -52,7 +52,7 @@ impl QueryRoot {
             id: ID(entry.id.to_string()),
             ip: entry.ip,
             remark: entry.remark,
-            created_at: entry.created_at,
+            created_at: entry.created_at.to_utc(),
         }))
     }
 }

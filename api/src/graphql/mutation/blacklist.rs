@@ -33,7 +33,7 @@ impl BlacklistMutation {
             state,
             Change {
                 removed: None,
-                added: Some(&entry.ip),
+                added: Some(entry.ip.clone()),
             },
         )
         .await;
@@ -57,8 +57,8 @@ impl BlacklistMutation {
         blacklist::changed(
             state,
             Change {
-                removed: Some(&previous_ip),
-                added: Some(&entry.ip),
+                removed: Some(previous_ip),
+                added: Some(entry.ip.clone()),
             },
         )
         .await;
@@ -74,7 +74,7 @@ impl BlacklistMutation {
         blacklist::changed(
             state,
             Change {
-                removed: Some(&removed),
+                removed: Some(removed),
                 added: None,
             },
         )

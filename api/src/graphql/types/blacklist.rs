@@ -2,7 +2,7 @@
 
 use async_graphql::{ID, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
-use entity::blacklist_entry::Model;
+use entity::{Instant, blacklist_entry::Model};
 use uuid::Uuid;
 
 use crate::{
@@ -14,6 +14,8 @@ use crate::{
 pub const MAX_REMARK_CHARS: usize = 500;
 pub const MAX_BPM_STATUS_CHARS: usize = 32;
 const MAX_FILTER_CHARS: usize = 64;
+/// The width of the audit columns: `service:` and a 64-character client id fit.
+const MAX_ACTOR_CHARS: usize = 128;
 
 pub struct BlacklistEntry(pub Model);
 
@@ -31,6 +33,7 @@ impl BlacklistEntry {
     async fn bpm_status(&self) -> Option<&str> {
         self.0.bpm_status.as_deref()
     }
+    /// Who created the entry: a username, or `service:<clientId>` for a service account.
     async fn created_by(&self) -> &str {
         &self.0.created_by
     }
@@ -38,8 +41,9 @@ impl BlacklistEntry {
         self.0.created_by_name.as_deref()
     }
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.0.created_at.to_utc()
     }
+    /// Who last updated the entry, recorded as `createdBy` is.
     async fn updated_by(&self) -> Option<&str> {
         self.0.updated_by.as_deref()
     }
@@ -47,7 +51,7 @@ impl BlacklistEntry {
         self.0.updated_by_name.as_deref()
     }
     async fn updated_at(&self) -> Option<DateTime<Utc>> {
-        self.0.updated_at
+        self.0.updated_at.map(Instant::to_utc)
     }
     async fn org_code(&self) -> Option<&str> {
         self.0.org_code.as_deref()
@@ -78,7 +82,7 @@ pub struct UpdateBlacklistEntryInput {
 pub struct BlacklistFilter {
     /// Part of the canonical address text, e.g. `10.0.` or `db8`.
     pub ip_contains: Option<String>,
-    /// Exact username of the creator.
+    /// Exact `createdBy`: a username, or `service:<clientId>` for a service account.
     pub created_by: Option<String>,
     /// Created strictly after this instant.
     pub created_after: Option<DateTime<Utc>>,
@@ -130,7 +134,7 @@ impl BlacklistFilter {
                 .transpose()?,
             created_by: self
                 .created_by
-                .map(|s| checked_text("createdBy", s, MAX_FILTER_CHARS))
+                .map(|s| checked_text("createdBy", s, MAX_ACTOR_CHARS))
                 .transpose()?,
             created_after: self.created_after,
             created_before: self.created_before,

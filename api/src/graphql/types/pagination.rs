@@ -2,7 +2,7 @@
 
 use async_graphql::{SimpleObject, connection::CursorType};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use chrono::DateTime;
+use entity::Instant;
 use uuid::Uuid;
 
 use crate::{
@@ -31,10 +31,11 @@ impl CursorType for Cursor {
         let bytes = URL_SAFE_NO_PAD.decode(s).map_err(|_| bad())?;
         let text = String::from_utf8(bytes).map_err(|_| bad())?;
         let (micros, id) = text.split_once(':').ok_or_else(bad)?;
+        // An instant no column can hold cannot come from a row, so the API did not issue it.
         let created_at = micros
             .parse()
             .ok()
-            .and_then(DateTime::from_timestamp_micros)
+            .and_then(Instant::from_micros)
             .ok_or_else(bad)?;
         let id = Uuid::parse_str(id).map_err(|_| bad())?;
         Ok(Self(Position { created_at, id }))
@@ -43,7 +44,7 @@ impl CursorType for Cursor {
     fn encode_cursor(&self) -> String {
         URL_SAFE_NO_PAD.encode(format!(
             "{}:{}",
-            self.0.created_at.timestamp_micros(),
+            self.0.created_at.micros(),
             self.0.id.simple()
         ))
     }
