@@ -317,6 +317,19 @@ impl TestApp {
             .to_owned()
     }
 
+    /// A login as `username`, sent by the client at `from` through `X-Forwarded-For` (the app
+    /// must believe the loopback proxy: [`behind_loopback_proxy`]); returns the JSON body, whose
+    /// payload is `{ principal { username } }`.
+    pub async fn login_from(&self, from: &str, username: &str, password: &str) -> Value {
+        self.gql_with_header(
+            "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { principal { username } } }",
+            json!({ "u": username, "p": password }),
+            "X-Forwarded-For",
+            from,
+        )
+        .await
+    }
+
     pub async fn admin_token(&self) -> String {
         self.login("admin", ADMIN_PASSWORD).await
     }

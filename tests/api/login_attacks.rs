@@ -12,7 +12,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, behind_loopback_proxy, error_code, spawn_app_with};
 
-const LOGIN: &str = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token principal { username } } }";
 const SERVICE_LOGIN: &str = "mutation($id: String!, $secret: String!) {
     serviceLogin(clientId: $id, clientSecret: $secret) { token }
 }";
@@ -27,16 +26,6 @@ async fn spawn_target(backend: Backend) -> TestApp {
     app.create_user(USER, PASSWORD, &["blacklist:read"], None, None)
         .await;
     app
-}
-
-async fn login_from(app: &TestApp, from: &str, username: &str, password: &str) -> Value {
-    app.gql_with_header(
-        LOGIN,
-        json!({ "u": username, "p": password }),
-        "X-Forwarded-For",
-        from,
-    )
-    .await
 }
 
 /// What the answers to a burst were: checked and wrong, refused unchecked, and tokens issued.
@@ -84,7 +73,7 @@ async fn burst(app: &TestApp, from: impl Fn(usize) -> String, right_password_at_
             "wrong-password"
         };
         let from = from(n);
-        async move { login_from(app, &from, USER, password).await }
+        async move { app.login_from(&from, USER, password).await }
     });
     Tally::of(&join_all(attempts).await)
 }
@@ -102,7 +91,7 @@ async fn assert_bursts_check_at_most(
     assert!(first.verified_wrong <= limit, "{first:?}, limit {limit}");
     let mut verified = first.verified_wrong;
     while verified < limit {
-        let body = login_from(app, &from(0), USER, "wrong-password").await;
+        let body = app.login_from(&from(0), USER, "wrong-password").await;
         assert_eq!(
             error_code(&body),
             "UNAUTHENTICATED",
@@ -193,19 +182,15 @@ async fn one_ipv6_host_cannot_escape_the_address_limit_by_changing_address(backe
     // Arrange: failures from five addresses of one /64, each guessing another name.
     let app = spawn_target(backend).await;
     for n in 1..=MAX_FAILURES {
-        let body = login_from(
-            &app,
-            &format!("2001:db8:1:2::{n:x}"),
-            &format!("guess{n}"),
-            "x",
-        )
-        .await;
+        let body = app
+            .login_from(&format!("2001:db8:1:2::{n:x}"), &format!("guess{n}"), "x")
+            .await;
         assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
     }
 
     // Act
-    let same_network = login_from(&app, "2001:db8:1:2:ffff::1", USER, PASSWORD).await;
-    let next_network = login_from(&app, "2001:db8:1:3::1", USER, PASSWORD).await;
+    let same_network = app.login_from("2001:db8:1:2:ffff::1", USER, PASSWORD).await;
+    let next_network = app.login_from("2001:db8:1:3::1", USER, PASSWORD).await;
 
     // Assert
     assert_eq!(
@@ -229,14 +214,16 @@ async fn a_flood_from_one_address_does_not_starve_a_login_from_another(backend: 
     .await;
     app.create_user(USER, PASSWORD, &[], None, None).await;
     let app = &app;
-    let flood = (0..200)
-        .map(|n| async move { login_from(app, "203.0.113.66", &format!("victim{n}"), "x").await });
+    let flood = (0..200).map(|n| async move {
+        app.login_from("203.0.113.66", &format!("victim{n}"), "x")
+            .await
+    });
 
     // Act: the owner logs in while the flood is in the air.
     let (flood, (owner, took)) = tokio::join!(join_all(flood), async {
         tokio::time::sleep(Duration::from_millis(50)).await;
         let started = Instant::now();
-        let owner = login_from(app, "198.51.100.20", USER, PASSWORD).await;
+        let owner = app.login_from("198.51.100.20", USER, PASSWORD).await;
         (owner, started.elapsed())
     });
 
@@ -264,13 +251,9 @@ async fn a_full_hashing_queue_answers_at_once(backend: Backend) {
     let app = &app;
     let attempts = (0..40).map(|n| async move {
         let started = Instant::now();
-        let body = login_from(
-            app,
-            &format!("198.51.100.{}", n + 1),
-            &format!("user{n}"),
-            "x",
-        )
-        .await;
+        let body = app
+            .login_from(&format!("198.51.100.{}", n + 1), &format!("user{n}"), "x")
+            .await;
         (body, started.elapsed())
     });
 
@@ -313,14 +296,16 @@ async fn spellings_of_a_name_are_one_account_with_one_counter(backend: Backend) 
     let from = "198.51.100.9";
 
     // Act
-    let accented = login_from(&app, "198.51.100.10", "álice", PASSWORD).await;
-    let upper = login_from(&app, "198.51.100.11", " ALICE ", PASSWORD).await;
-    let fullwidth = login_from(&app, "198.51.100.12", "ａｌｉｃｅ", PASSWORD).await;
+    let accented = app.login_from("198.51.100.10", "álice", PASSWORD).await;
+    let upper = app.login_from("198.51.100.11", " ALICE ", PASSWORD).await;
+    let fullwidth = app
+        .login_from("198.51.100.12", "ａｌｉｃｅ", PASSWORD)
+        .await;
     for spelling in ["ALICE", "Alice", "alice ", "ａｌｉｃｅ", "\taLiCe"] {
-        let body = login_from(&app, from, spelling, "wrong-password").await;
+        let body = app.login_from(from, spelling, "wrong-password").await;
         assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
     }
-    let after_five_spellings = login_from(&app, from, "alice", PASSWORD).await;
+    let after_five_spellings = app.login_from(from, "alice", PASSWORD).await;
 
     // Assert
     assert_eq!(error_code(&accented), "UNAUTHENTICATED", "{accented}");

@@ -13,7 +13,6 @@ use crate::helpers::{
     ADMIN_PASSWORD, Backend, TestApp, behind_loopback_proxy, error_code, spawn_app_with,
 };
 
-const LOGIN: &str = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { principal { username } } }";
 const SERVICE_LOGIN: &str = "mutation($id: String!, $secret: String!) {
     serviceLogin(clientId: $id, clientSecret: $secret) { principal { username kind } }
 }";
@@ -34,17 +33,6 @@ async fn spawn_throttled_app(backend: Backend) -> TestApp {
     app.create_user(USER, PASSWORD, &["blacklist:read"], None, None)
         .await;
     app
-}
-
-/// A login as `username`, made by the client at `from`.
-async fn login_from(app: &TestApp, from: &str, username: &str, password: &str) -> Value {
-    app.gql_with_header(
-        LOGIN,
-        json!({ "u": username, "p": password }),
-        "X-Forwarded-For",
-        from,
-    )
-    .await
 }
 
 async fn service_login_from(app: &TestApp, from: &str, client_id: &str, secret: &str) -> Value {
@@ -93,7 +81,7 @@ fn assert_throttled(body: &Value, window_secs: u64) -> u64 {
 async fn fail_from(app: &TestApp, from: &str, username: &str) -> Vec<Value> {
     let mut answers = Vec::new();
     for _ in 0..MAX_FAILURES {
-        answers.push(login_from(app, from, username, "wrong-password").await);
+        answers.push(app.login_from(from, username, "wrong-password").await);
     }
     answers
 }
@@ -106,7 +94,7 @@ async fn after_five_failures_from_an_address_even_the_right_password_from_there_
     let failures = fail_from(&app, &address(0), USER).await;
 
     // Act
-    let sixth = login_from(&app, &address(0), USER, PASSWORD).await;
+    let sixth = app.login_from(&address(0), USER, PASSWORD).await;
 
     // Assert
     for body in &failures {
@@ -126,8 +114,8 @@ async fn the_owner_from_an_address_without_failures_is_not_locked_out(backend: B
     }
 
     // Act
-    let owner = login_from(&app, &address(2), USER, PASSWORD).await;
-    let admin = login_from(&app, &address(2), "admin", ADMIN_PASSWORD).await;
+    let owner = app.login_from(&address(2), USER, PASSWORD).await;
+    let admin = app.login_from(&address(2), "admin", ADMIN_PASSWORD).await;
 
     // Assert
     assert_eq!(owner, logged_in(USER));
@@ -140,11 +128,11 @@ async fn guessing_spread_over_many_addresses_meets_the_per_name_ceiling(backend:
     let app = spawn_throttled_app(backend).await;
     let mut failures = Vec::new();
     for n in 0..ceiling {
-        failures.push(login_from(&app, &address(n), USER, "wrong-password").await);
+        failures.push(app.login_from(&address(n), USER, "wrong-password").await);
     }
 
     // Act
-    let owner = login_from(&app, &address(ceiling), USER, PASSWORD).await;
+    let owner = app.login_from(&address(ceiling), USER, PASSWORD).await;
 
     // Assert
     for body in &failures {
@@ -159,9 +147,9 @@ async fn an_unknown_username_is_throttled_exactly_like_a_real_one(backend: Backe
 
     // Act
     let real_failures = fail_from(&app, &address(0), USER).await;
-    let real_sixth = login_from(&app, &address(0), USER, PASSWORD).await;
+    let real_sixth = app.login_from(&address(0), USER, PASSWORD).await;
     let ghost_failures = fail_from(&app, &address(1), "ghost").await;
-    let ghost_sixth = login_from(&app, &address(1), "ghost", PASSWORD).await;
+    let ghost_sixth = app.login_from(&address(1), "ghost", PASSWORD).await;
 
     // Assert
     assert_eq!(real_failures, ghost_failures);
@@ -195,13 +183,13 @@ async fn failures_from_one_address_across_usernames_hit_the_address_limit(backen
     let mut failures = Vec::new();
     for n in 0..MAX_FAILURES {
         let username = format!("guess-{n}");
-        failures.push(login_from(&app, &guesser, &username, "wrong-password").await);
+        failures.push(app.login_from(&guesser, &username, "wrong-password").await);
     }
 
     // Act
-    let admin_from_guesser = login_from(&app, &guesser, "admin", ADMIN_PASSWORD).await;
+    let admin_from_guesser = app.login_from(&guesser, "admin", ADMIN_PASSWORD).await;
     let service_from_guesser = service_login_from(&app, &guesser, "exporter", &secret).await;
-    let admin_elsewhere = login_from(&app, &address(1), "admin", ADMIN_PASSWORD).await;
+    let admin_elsewhere = app.login_from(&address(1), "admin", ADMIN_PASSWORD).await;
 
     // Assert
     for body in &failures {
@@ -223,16 +211,16 @@ async fn a_successful_login_forgets_its_names_failures_from_its_address(backend:
     let from = address(0);
     let mut first_round = Vec::new();
     for _ in 1..MAX_FAILURES {
-        first_round.push(login_from(&app, &from, USER, "wrong-password").await);
+        first_round.push(app.login_from(&from, USER, "wrong-password").await);
     }
-    let success = login_from(&app, &from, USER, PASSWORD).await;
+    let success = app.login_from(&from, USER, PASSWORD).await;
 
     // Act: one short of the limit again from the same address; without the reset that is over it.
     let mut second_round = Vec::new();
     for _ in 1..MAX_FAILURES {
-        second_round.push(login_from(&app, &from, USER, "wrong-password").await);
+        second_round.push(app.login_from(&from, USER, "wrong-password").await);
     }
-    let after = login_from(&app, &from, USER, PASSWORD).await;
+    let after = app.login_from(&from, USER, PASSWORD).await;
 
     // Assert
     for body in first_round.iter().chain(&second_round) {
@@ -253,14 +241,14 @@ async fn the_limit_lifts_when_the_failure_window_ends(backend: Backend) {
     app.create_user(USER, PASSWORD, &[], None, None).await;
     let from = address(0);
     for _ in 0..MAX_FAILURES {
-        assert_bad_password(&login_from(&app, &from, USER, "wrong-password").await);
+        assert_bad_password(&app.login_from(&from, USER, "wrong-password").await);
     }
-    let throttled = login_from(&app, &from, USER, PASSWORD).await;
+    let throttled = app.login_from(&from, USER, PASSWORD).await;
     let retry_after = assert_throttled(&throttled, window_secs);
 
     // Act
     tokio::time::sleep(Duration::from_secs(retry_after) + Duration::from_millis(250)).await;
-    let after_window = login_from(&app, &from, USER, PASSWORD).await;
+    let after_window = app.login_from(&from, USER, PASSWORD).await;
 
     // Assert
     assert_eq!(after_window, logged_in(USER));
@@ -286,7 +274,7 @@ async fn service_logins_are_throttled_by_client_id(backend: Backend) {
     let right_secret = service_login_from(&app, &address(0), client_id, &secret).await;
     let elsewhere = service_login_from(&app, &address(1), client_id, &secret).await;
     // A person's username is counted apart from a client id, even when they are spelled alike.
-    let user_alike = login_from(&app, &address(2), client_id, "x").await;
+    let user_alike = app.login_from(&address(2), client_id, "x").await;
 
     // Assert
     for body in &failures {
