@@ -34,6 +34,20 @@ pub mod defaults {
     pub const BATCH_MAX_SIZE: usize = 10;
     pub const REQUEST_TIMEOUT_MS: u64 = 10_000;
     pub const BLACKLIST_REFRESH_MS: u64 = 250;
+    /// GraphiQL's full introspection query has 175 tokens; this leaves room for any hand-written
+    /// query while a parsed document stays under half a MiB (see `graphql::documents`).
+    pub const QUERY_MAX_TOKENS: usize = 2_000;
+    /// 30 aliased single-statement mutations fit, and so do several full pages.
+    pub const QUERY_MAX_DB_STATEMENTS: usize = 64;
+    pub const DOCUMENT_CACHE_BYTES: usize = 4 * 1024 * 1024;
+}
+
+/// Where the server runs: production switches off what helps a developer and an attacker alike.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum AppEnv {
+    #[default]
+    Development,
+    Production,
 }
 
 /// Server configuration. Every field is an environment variable (or the matching `--flag`).
@@ -167,6 +181,23 @@ pub struct Config {
     /// How often, in milliseconds, an instance checks whether another one changed the blacklist.
     #[arg(long, env = "BLACKLIST_REFRESH_MS", default_value_t = defaults::BLACKLIST_REFRESH_MS)]
     pub blacklist_refresh_ms: u64,
+
+    /// Most lexical tokens a document may have; counted before it is parsed.
+    #[arg(long, env = "QUERY_MAX_TOKENS", default_value_t = defaults::QUERY_MAX_TOKENS)]
+    pub query_max_tokens: usize,
+
+    /// Most database statements one operation may run, estimated from the document before it runs.
+    #[arg(long, env = "QUERY_MAX_DB_STATEMENTS", default_value_t = defaults::QUERY_MAX_DB_STATEMENTS)]
+    pub query_max_db_statements: usize,
+
+    /// Estimated memory the cache of parsed documents may hold, in bytes (0 turns it off).
+    #[arg(long, env = "DOCUMENT_CACHE_BYTES", default_value_t = defaults::DOCUMENT_CACHE_BYTES)]
+    pub document_cache_bytes: usize,
+
+    /// `production` switches off the playground, introspection and "Did you mean" suggestions,
+    /// whatever PLAYGROUND and INTROSPECTION say.
+    #[arg(long, env = "APP_ENV", value_enum, default_value_t = AppEnv::Development)]
+    pub app_env: AppEnv,
 }
 
 impl Default for Config {
@@ -205,6 +236,10 @@ impl Default for Config {
             introspection: true,
             playground: true,
             blacklist_refresh_ms: defaults::BLACKLIST_REFRESH_MS,
+            query_max_tokens: defaults::QUERY_MAX_TOKENS,
+            query_max_db_statements: defaults::QUERY_MAX_DB_STATEMENTS,
+            document_cache_bytes: defaults::DOCUMENT_CACHE_BYTES,
+            app_env: AppEnv::Development,
         }
     }
 }
@@ -247,6 +282,16 @@ impl Config {
 
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
+    }
+
+    /// Introspection as served: INTROSPECTION, and never in production.
+    pub fn introspection_enabled(&self) -> bool {
+        self.introspection && self.app_env != AppEnv::Production
+    }
+
+    /// The playground as served: PLAYGROUND, and never in production.
+    pub fn playground_enabled(&self) -> bool {
+        self.playground && self.app_env != AppEnv::Production
     }
 
     pub fn blacklist_refresh(&self) -> Duration {
