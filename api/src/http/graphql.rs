@@ -22,7 +22,6 @@ use axum::{
     },
     response::{Html, IntoResponse, Response},
 };
-use http_body_util::Limited;
 use serde_json::json;
 
 use super::{client_ip::ClientIp, server::HttpState};
@@ -95,7 +94,14 @@ async fn answer(
     }
     let work = async {
         let auth = http.state.sessions.authenticate(headers).await;
-        match prepare(http, request, &auth) {
+        let cached = http.documents.get(&request.query);
+        let prepared = if cached.is_some() {
+            prepare(http, request, &auth, cached)
+        } else {
+            let _permit = http.unvetted.acquire().await.ok();
+            prepare(http, request, &auth, cached)
+        };
+        match prepared {
             Ok(prepared) => run(http, prepared, auth, client).await,
             Err(refused) => *refused,
         }
@@ -127,7 +133,12 @@ pub async fn get(
     let operation_name = request.operation_name.clone();
     let deadline = Instant::now() + http.limits.timeout;
     let auth = http.state.sessions.authenticate(&headers).await;
-    let mut prepared = match prepare(&http, request, &auth) {
+    let cached = http.documents.get(&request.query);
+    let _permit = match cached {
+        Some(_) => None,
+        None => http.unvetted.acquire().await.ok(),
+    };
+    let mut prepared = match prepare(&http, request, &auth, cached) {
         Ok(prepared) => prepared,
         Err(refused) => return GraphQLResponse::from(*refused).into_response(),
     };
@@ -154,13 +165,14 @@ struct Prepared {
     fresh: Option<(String, Parsed)>,
 }
 
-/// Parses (through the cache) and checks the document limits; a refusal is a ready response.
+/// Parses (unless `cached`) and checks the document limits; a refusal is a ready response.
 fn prepare(
     http: &HttpState,
     mut request: async_graphql::Request,
     auth: &RequestAuth,
+    cached: Option<Parsed>,
 ) -> Result<Prepared, Box<async_graphql::Response>> {
-    let (parsed, fresh) = match http.documents.get(&request.query) {
+    let (parsed, fresh) = match cached {
         Some(parsed) => (parsed, false),
         None => (parse(&request.query, http.limits.max_tokens)?, true),
     };
@@ -301,13 +313,33 @@ impl FromRequest<Arc<HttpState>> for JsonBody {
             return Err(too_large_response());
         }
         // A body without a declared length (chunked) is cut off where it passes the limit.
-        let request = request.map(|body| Body::new(Limited::new(body, http.body_limit)));
+        let (parts, body) = request.into_parts();
+        let body = axum::body::to_bytes(body, http.body_limit)
+            .await
+            .map_err(|error| {
+                if error.to_string().contains("length limit exceeded") {
+                    too_large_response()
+                } else {
+                    bad_request(StatusCode::BAD_REQUEST, &error.to_string())
+                }
+            })?;
+        // Reading is cheap; decoding a large body is not, so large ones take turns.
+        let large = body.len() > SMALL_BODY_BYTES;
+        let request = Request::from_parts(parts, Body::from(body));
+        let _permit = if large {
+            http.unvetted.acquire().await.ok()
+        } else {
+            None
+        };
         GraphQLBatchRequest::<BadRequest>::from_request(request, http)
             .await
             .map(|batch| Self(batch.into_inner()))
             .map_err(IntoResponse::into_response)
     }
 }
+
+/// Bodies up to this size are decoded at once; larger ones wait for [`HttpState::unvetted`].
+const SMALL_BODY_BYTES: usize = 16 * 1024;
 
 fn too_large_response() -> Response {
     bad_request(

@@ -4,7 +4,7 @@ use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{Router, middleware, routing::get};
 use ipnet::IpNet;
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::Semaphore};
 use tower_http::catch_panic::CatchPanicLayer;
 
 use super::{
@@ -34,6 +34,9 @@ pub struct HttpState {
     pub request_ids: RequestIds,
     /// Largest accepted request body, checked where the body is read (only /graphql reads one).
     pub body_limit: usize,
+    /// Work on what the server has not vetted yet (decoding a large body, parsing a document not
+    /// in the cache) runs on all cores but one, so a flood of it leaves a core to cached requests.
+    pub unvetted: Semaphore,
 }
 
 pub fn router(state: AppState, config: &Config) -> Router {
@@ -54,6 +57,12 @@ pub fn router(state: AppState, config: &Config) -> Router {
         dependency_timeout: config.dependency_timeout(),
         request_ids: RequestIds::new(),
         body_limit: config.request_body_limit_bytes,
+        unvetted: Semaphore::new(
+            std::thread::available_parallelism()
+                .map_or(1, usize::from)
+                .saturating_sub(1)
+                .max(1),
+        ),
     });
     Router::new()
         .route(
