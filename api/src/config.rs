@@ -48,6 +48,20 @@ pub mod defaults {
     pub const HTTP_KEEP_ALIVE_TIMEOUT_MS: u64 = 75_000;
     /// Well under the usual 1024-descriptor soft limit once the database pool has its share.
     pub const HTTP_MAX_CONNECTIONS: u32 = 768;
+    /// GraphiQL's full introspection query has 175 tokens; this leaves room for any hand-written
+    /// query while a parsed document stays under half a MiB (see `graphql::documents`).
+    pub const QUERY_MAX_TOKENS: usize = 2_000;
+    /// 30 aliased single-statement mutations fit, and so do several full pages.
+    pub const QUERY_MAX_DB_STATEMENTS: usize = 64;
+    pub const DOCUMENT_CACHE_BYTES: usize = 4 * 1024 * 1024;
+}
+
+/// Where the server runs: production switches off what helps a developer and an attacker alike.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum AppEnv {
+    #[default]
+    Development,
+    Production,
 }
 
 /// Server configuration. Every field is an environment variable (or the matching `--flag`).
@@ -230,6 +244,22 @@ pub struct Config {
     /// closes: they wait in the kernel's listen backlog.
     #[arg(long, env = "HTTP_MAX_CONNECTIONS", default_value_t = defaults::HTTP_MAX_CONNECTIONS)]
     pub http_max_connections: u32,
+    /// Most lexical tokens a document may have; counted before it is parsed.
+    #[arg(long, env = "QUERY_MAX_TOKENS", default_value_t = defaults::QUERY_MAX_TOKENS)]
+    pub query_max_tokens: usize,
+
+    /// Most database statements one operation may run, estimated from the document before it runs.
+    #[arg(long, env = "QUERY_MAX_DB_STATEMENTS", default_value_t = defaults::QUERY_MAX_DB_STATEMENTS)]
+    pub query_max_db_statements: usize,
+
+    /// Estimated memory the cache of parsed documents may hold, in bytes (0 turns it off).
+    #[arg(long, env = "DOCUMENT_CACHE_BYTES", default_value_t = defaults::DOCUMENT_CACHE_BYTES)]
+    pub document_cache_bytes: usize,
+
+    /// `production` switches off the playground, introspection and "Did you mean" suggestions,
+    /// whatever PLAYGROUND and INTROSPECTION say.
+    #[arg(long, env = "APP_ENV", value_enum, default_value_t = AppEnv::Development)]
+    pub app_env: AppEnv,
 }
 
 impl Default for Config {
@@ -277,6 +307,10 @@ impl Default for Config {
             http_body_read_timeout_ms: defaults::HTTP_BODY_READ_TIMEOUT_MS,
             http_keep_alive_timeout_ms: defaults::HTTP_KEEP_ALIVE_TIMEOUT_MS,
             http_max_connections: defaults::HTTP_MAX_CONNECTIONS,
+            query_max_tokens: defaults::QUERY_MAX_TOKENS,
+            query_max_db_statements: defaults::QUERY_MAX_DB_STATEMENTS,
+            document_cache_bytes: defaults::DOCUMENT_CACHE_BYTES,
+            app_env: AppEnv::Development,
         }
     }
 }
@@ -323,6 +357,16 @@ impl Config {
 
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
+    }
+
+    /// Introspection as served: INTROSPECTION, and never in production.
+    pub fn introspection_enabled(&self) -> bool {
+        self.introspection && self.app_env != AppEnv::Production
+    }
+
+    /// The playground as served: PLAYGROUND, and never in production.
+    pub fn playground_enabled(&self) -> bool {
+        self.playground && self.app_env != AppEnv::Production
     }
 
     pub fn blacklist_refresh(&self) -> Duration {

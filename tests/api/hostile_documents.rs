@@ -54,10 +54,10 @@ async fn documents_nested_too_deep_are_refused_before_execution(backend: Backend
             "recursion limit exceeded",
         ),
         (
-            "deeper than the grammar goes",
+            "deeper than the grammar goes, refused before parsing",
             nested_of_type(5000),
-            "GRAPHQL_PARSE_FAILED",
-            "-->",
+            "GRAPHQL_VALIDATION_FAILED",
+            "tokens",
         ),
     ];
 
@@ -85,7 +85,8 @@ fn aliased(copies: usize, field: &str) -> String {
 }
 
 async fn very_wide_documents_are_refused_before_execution(backend: Backend) {
-    // Arrange: aliases meet the alias limit first; repeated fields and nesting meet the complexity limit.
+    // Arrange: the token limit meets the largest documents first, then the alias limit, the
+    // refusal of repeated fields and the complexity limit.
     let app = spawn_app(backend).await;
     let token = app.admin_token().await;
     let entry = "{ id ip remark bpmStatus createdBy createdByName createdAt updatedBy updatedByName updatedAt orgCode companyCode }";
@@ -102,31 +103,49 @@ async fn very_wide_documents_are_refused_before_execution(backend: Backend) {
     let spreads: String = (0..5000).map(|n| format!("...F{n} ")).collect();
     let too_complex = "Query is too complex.";
     let too_many_aliases = "aliases";
+    // QUERY_MAX_TOKENS (2000) stops the largest documents before they are parsed at all.
+    let too_many_tokens = "tokens";
+    let repeated = "is selected more than once";
     let cases = [
         (
             "2000 aliases of me",
             format!("{{ {} }}", aliased(2000, "me { username }")),
+            too_many_tokens,
+        ),
+        (
+            "300 aliases of __typename",
+            format!("{{ {} }}", aliased(300, "__typename")),
             too_many_aliases,
         ),
         (
             "50 000 aliases of __typename",
             format!("{{ {} }}", aliased(50_000, "__typename")),
-            too_many_aliases,
+            too_many_tokens,
         ),
         (
             "80 aliased creates",
             format!("mutation {{ {aliased_creates} }}"),
-            too_many_aliases,
+            too_many_tokens,
         ),
         (
             "2000 unaliased copies of me",
             format!("{{ {} }}", "me { username } ".repeat(2000)),
+            too_many_tokens,
+        ),
+        (
+            "200 unaliased copies of me",
+            format!("{{ {} }}", "me { username } ".repeat(200)),
+            repeated,
+        ),
+        (
+            "1900 copies of one field",
+            format!("{{ me {{ {} }} }}", "username ".repeat(1900)),
             too_complex,
         ),
         (
             "40 000 copies of one field",
             format!("{{ me {{ {} }} }}", "username ".repeat(40_000)),
-            too_complex,
+            too_many_tokens,
         ),
         (
             "29 aliased connections",
@@ -136,12 +155,17 @@ async fn very_wide_documents_are_refused_before_execution(backend: Backend) {
         (
             "5000 fragments",
             format!("{{ me {{ {spreads} }} }} {fragments}"),
-            too_complex,
+            too_many_tokens,
         ),
         (
             "100 unaliased copies of a create",
             format!("mutation {{ {} }}", repeated_create.repeat(100)),
-            too_complex,
+            too_many_tokens,
+        ),
+        (
+            "20 unaliased copies of a create",
+            format!("mutation {{ {} }}", repeated_create.repeat(20)),
+            repeated,
         ),
     ];
 

@@ -1,7 +1,9 @@
 //! Black-box tests: the real server, real databases, real Redis, spoken to over HTTP.
 
+mod amplification;
 mod audit;
 mod auth;
+mod batches;
 mod blacklist;
 mod blacklist_races;
 mod enforcement;
@@ -16,10 +18,12 @@ mod http;
 mod instants;
 mod limits;
 mod login_attacks;
+mod memory;
 mod migrations;
 mod nginx;
 mod pagination;
 mod private_services;
+mod production;
 mod proxies;
 mod revocation;
 mod revocation_races;

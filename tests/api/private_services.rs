@@ -425,6 +425,11 @@ impl ApiProcess {
         format!("127.0.0.1:{}", self.port)
     }
 
+    /// The server's process id, to read its memory from /proc.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// POSTs a GraphQL request and returns the JSON body, as [`crate::helpers::TestApp::gql`] does.
     pub async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
         post_graphql(&self.client, &self.url("/graphql"), query, variables, token).await

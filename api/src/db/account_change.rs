@@ -99,9 +99,10 @@ pub async fn since(db: &impl ConnectionTrait, after: i32) -> Result<Vec<Change>,
 /// Forgets changes every server has long seen.
 pub async fn prune(db: &impl ConnectionTrait) -> Result<(), ApiError> {
     account_change::Entity::delete_many()
-        .filter(account_change::Column::CreatedAt.lt(
-            Instant::from_utc(now().to_utc() - KEPT_FOR).unwrap_or(Instant::MIN),
-        ))
+        .filter(
+            account_change::Column::CreatedAt
+                .lt(Instant::from_utc(now().to_utc() - KEPT_FOR).unwrap_or(Instant::MIN)),
+        )
         .exec(db)
         .await?;
     Ok(())

@@ -1,9 +1,12 @@
 //! The GraphQL API: schema assembly, the types it exposes, and thin resolvers over `db::`.
 
+pub mod analysis;
+pub mod cost;
 pub mod documents;
 pub mod error_codes;
 pub mod mutation;
 pub mod query;
 pub mod schema;
+pub mod tokens;
 pub mod types;
 pub mod variables;

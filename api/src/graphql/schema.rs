@@ -12,10 +12,14 @@ pub fn build_schema(state: AppState, config: &Config) -> ApiSchema {
         .limit_depth(config.query_max_depth)
         .limit_complexity(config.query_max_complexity)
         .data(state);
-    if config.introspection {
+    if config.introspection_enabled() {
         builder.finish()
     } else {
-        builder.disable_introspection().finish()
+        // "Did you mean `blacklistEntries`?" would describe the schema introspection hides.
+        builder
+            .disable_introspection()
+            .disable_suggestions()
+            .finish()
     }
 }
 

@@ -1,7 +1,10 @@
-//! The /graphql endpoint: check the request's limits, authenticate once, execute with a deadline,
-//! and answer malformed requests in GraphQL's shape.
+//! The /graphql endpoint: check the request's limits, authenticate each operation, execute within
+//! one deadline per request, and answer malformed requests in GraphQL's shape.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use async_graphql::{
     BatchRequest, BatchResponse, ParseRequestError, ServerError,
@@ -15,18 +18,23 @@ use axum::{
     extract::{FromRequest, Request, State},
     http::{
         HeaderMap, HeaderValue, StatusCode, Uri,
-        header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE},
+        header::{CACHE_CONTROL, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE},
     },
     response::{Html, IntoResponse, Response},
 };
-use http_body_util::Limited;
 use serde_json::json;
 
 use super::{body_deadline::BODY_TIMED_OUT, client_ip::ClientIp, server::HttpState};
 use crate::{
     auth::RequestAuth,
     error::code,
-    graphql::{documents::Parsed, error_codes, variables},
+    graphql::{
+        analysis::Shape,
+        documents::{self, Parsed, Unparsed},
+        error_codes,
+        tokens::TooManyTokens,
+        variables,
+    },
 };
 
 /// Request limits checked before execution, beyond the schema's own depth and complexity limits.
@@ -37,6 +45,8 @@ pub struct Limits {
     pub timeout: Duration,
     pub playground: bool,
     pub introspection: bool,
+    pub max_tokens: usize,
+    pub max_statements: usize,
 }
 
 /// POST /graphql: one operation, or a JSON array of at most BATCH_MAX_SIZE of them.
@@ -46,15 +56,10 @@ pub async fn execute(
     headers: HeaderMap,
     JsonBody(request): JsonBody,
 ) -> Response {
+    let deadline = Instant::now() + http.limits.timeout;
     match request {
         BatchRequest::Single(request) => {
-            let response = match prepare(&http, request) {
-                Ok(request) => {
-                    let auth = http.state.sessions.authenticate(&headers).await;
-                    run(&http, request, auth, client).await
-                }
-                Err(refused) => *refused,
-            };
+            let response = answer(&http, request, &headers, client, deadline).await;
             GraphQLResponse::from(response).into_response()
         }
         BatchRequest::Batch(requests) => {
@@ -65,18 +70,46 @@ pub async fn execute(
                 );
                 return bad_request(StatusCode::BAD_REQUEST, &message);
             }
-            let auth = http.state.sessions.authenticate(&headers).await;
             let mut responses = Vec::with_capacity(requests.len());
-            // One after another: a batch must not multiply the load one request can cause.
+            // One after another, all within one deadline: a batch must not multiply the load
+            // or the time one request can take.
             for request in requests {
-                responses.push(match prepare(&http, request) {
-                    Ok(request) => run(&http, request, auth.clone(), client).await,
-                    Err(refused) => *refused,
-                });
+                responses.push(answer(&http, request, &headers, client, deadline).await);
             }
             GraphQLResponse::from(BatchResponse::Batch(responses)).into_response()
         }
     }
+}
+
+/// One operation, authenticated as it starts: in a batch, a `logout` before it must bind it.
+async fn answer(
+    http: &HttpState,
+    request: async_graphql::Request,
+    headers: &HeaderMap,
+    client: ClientIp,
+    deadline: Instant,
+) -> async_graphql::Response {
+    if Instant::now() >= deadline {
+        return timed_out();
+    }
+    let work = async {
+        let auth = http.state.sessions.authenticate(headers).await;
+        let cached = http.documents.get(&request.query);
+        let prepared = if cached.is_some() {
+            prepare(http, request, &auth, cached)
+        } else {
+            let _permit = http.unvetted.acquire().await.ok();
+            prepare(http, request, &auth, cached)
+        };
+        match prepared {
+            Ok(prepared) => run(http, prepared, auth, client).await,
+            Err(refused) => *refused,
+        }
+    };
+    // On timeout the execution future is dropped: an open transaction rolls back, nothing is half-written.
+    tokio::time::timeout_at(deadline.into(), work)
+        .await
+        .unwrap_or_else(|_| timed_out())
 }
 
 /// GET /graphql: the GraphiQL playground for a browser, or a query sent in the URL.
@@ -98,12 +131,20 @@ pub async fn get(
         Err(error) => return bad_request(StatusCode::BAD_REQUEST, &error.to_string()),
     };
     let operation_name = request.operation_name.clone();
-    let mut request = match prepare(&http, request) {
-        Ok(request) => request,
+    let deadline = Instant::now() + http.limits.timeout;
+    let auth = http.state.sessions.authenticate(&headers).await;
+    let cached = http.documents.get(&request.query);
+    let _permit = match cached {
+        Some(_) => None,
+        None => http.unvetted.acquire().await.ok(),
+    };
+    let mut prepared = match prepare(&http, request, &auth, cached) {
+        Ok(prepared) => prepared,
         Err(refused) => return GraphQLResponse::from(*refused).into_response(),
     };
     // A GET must not change anything: links and prefetches would otherwise fire mutations.
-    let is_mutation = request
+    let is_mutation = prepared
+        .request
         .parsed_query()
         .is_ok_and(|doc| is_mutation(doc, operation_name.as_deref()));
     if is_mutation {
@@ -112,67 +153,125 @@ pub async fn get(
             "mutations must be sent with POST",
         );
     }
-    let auth = http.state.sessions.authenticate(&headers).await;
-    GraphQLResponse::from(run(&http, request, auth, client).await).into_response()
+    let response = tokio::time::timeout_at(deadline.into(), run(&http, prepared, auth, client))
+        .await
+        .unwrap_or_else(|_| timed_out());
+    GraphQLResponse::from(response).into_response()
 }
 
-/// Parses (through the cache) and checks the alias limit; a refusal is a ready response.
+/// A request ready to run, and the document to cache if it passes validation.
+struct Prepared {
+    request: async_graphql::Request,
+    fresh: Option<(String, Parsed)>,
+}
+
+/// Parses (unless `cached`) and checks the document limits; a refusal is a ready response.
 fn prepare(
     http: &HttpState,
     mut request: async_graphql::Request,
-) -> Result<async_graphql::Request, Box<async_graphql::Response>> {
-    let Parsed {
-        document,
+    auth: &RequestAuth,
+    cached: Option<Parsed>,
+) -> Result<Prepared, Box<async_graphql::Response>> {
+    let (parsed, fresh) = match cached {
+        Some(parsed) => (parsed, false),
+        None => (parse(&request.query, http.limits.max_tokens)?, true),
+    };
+    let Shape {
         aliases,
         introspects,
-    } = http
-        .documents
-        .parse(&request.query)
-        .map_err(error_codes::parse_failed)?;
-    if aliases > http.limits.max_aliases {
-        let message = format!(
+        repeated,
+        statements,
+        too_large,
+    } = &parsed.shape;
+    let refusal = if *aliases > http.limits.max_aliases {
+        Some(format!(
             "the document has {aliases} aliases; at most {} are allowed",
             http.limits.max_aliases
-        );
+        ))
+    } else if *introspects && !http.limits.introspection {
+        Some("introspection is switched off".to_owned())
+    } else if let Some(key) = repeated {
+        Some(format!(
+            "`{key}` is selected more than once in one selection set; merge the selections, \
+             or give each its own alias"
+        ))
+    } else if *too_large {
+        Some("the document expands to too many fields".to_owned())
+    } else if *statements > http.limits.max_statements {
+        Some(format!(
+            "the document may run {statements} database statements; at most {} are allowed",
+            http.limits.max_statements
+        ))
+    } else {
+        None
+    };
+    if let Some(message) = refusal {
         return Err(Box::new(error_codes::validation_failed(message)));
     }
-    if introspects && !http.limits.introspection {
-        return Err(Box::new(error_codes::validation_failed(
-            "introspection is switched off".to_owned(),
-        )));
-    }
     if let Some(operation) =
-        variables::selected_operation(&document, request.operation_name.as_deref())
+        variables::selected_operation(&parsed.document, request.operation_name.as_deref())
     {
         variables::check(operation, &request.variables)
             .map_err(|message| Box::new(error_codes::validation_failed(message)))?;
     }
-    request.set_parsed_query(document);
-    Ok(request)
+    // Only an authenticated caller's documents are kept, so an anonymous one leaves nothing behind.
+    let fresh = (fresh && matches!(auth, RequestAuth::Authenticated(_)))
+        .then(|| (request.query.clone(), parsed.clone()));
+    request.set_parsed_query(parsed.document);
+    Ok(Prepared { request, fresh })
 }
 
-/// Executes with the caller's identity in the request data, within the request deadline.
+fn parse(query: &str, max_tokens: usize) -> Result<Parsed, Box<async_graphql::Response>> {
+    documents::parse(query, max_tokens).map_err(|unparsed| {
+        Box::new(match unparsed {
+            Unparsed::Syntax(error) => error_codes::parse_failed(error),
+            Unparsed::TooManyTokens(TooManyTokens { limit }) => error_codes::validation_failed(
+                format!("the document has more than {limit} tokens; at most {limit} are allowed"),
+            ),
+        })
+    })
+}
+
+/// Executes with the caller's identity in the request data; caches a fresh document it validated.
 async fn run(
     http: &HttpState,
-    request: async_graphql::Request,
+    Prepared { request, fresh }: Prepared,
     auth: RequestAuth,
     client: ClientIp,
 ) -> async_graphql::Response {
     let request = request.data(auth).data(client);
-    // On timeout the execution future is dropped: an open transaction rolls back, nothing is half-written.
-    let mut response =
-        match tokio::time::timeout(http.limits.timeout, http.schema.execute(request)).await {
-            Ok(response) => response,
-            Err(_) => {
-                let mut error = ServerError::new("the request took too long and was stopped", None);
-                error
-                    .extensions
-                    .get_or_insert_with(Default::default)
-                    .set("code", code::TIMEOUT);
-                async_graphql::Response::from_errors(vec![error])
-            }
-        };
+    let mut response = http.schema.execute(request).await;
+    if let Some((query, parsed)) = fresh
+        && passed_validation(&response)
+    {
+        http.documents.remember(&query, parsed);
+    }
     error_codes::fill_missing(&mut response);
+    response
+}
+
+/// Whether execution got past validation: a document refused there has no data and only
+/// errors located nowhere, while an error raised by a field names its path.
+fn passed_validation(response: &async_graphql::Response) -> bool {
+    response.data != async_graphql::Value::Null
+        || response.errors.iter().any(|error| !error.path.is_empty())
+}
+
+fn timed_out() -> async_graphql::Response {
+    let mut error = ServerError::new("the request took too long and was stopped", None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code::TIMEOUT);
+    async_graphql::Response::from_errors(vec![error])
+}
+
+/// Every /graphql answer may carry a token (`login`, `serviceLogin`) or private rows: no browser
+/// or proxy cache may keep one.
+pub async fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
@@ -214,13 +313,33 @@ impl FromRequest<Arc<HttpState>> for JsonBody {
             return Err(too_large_response());
         }
         // A body without a declared length (chunked) is cut off where it passes the limit.
-        let request = request.map(|body| Body::new(Limited::new(body, http.body_limit)));
+        let (parts, body) = request.into_parts();
+        let body = axum::body::to_bytes(body, http.body_limit)
+            .await
+            .map_err(|error| {
+                if error.to_string().contains("length limit exceeded") {
+                    too_large_response()
+                } else {
+                    bad_request(StatusCode::BAD_REQUEST, &error.to_string())
+                }
+            })?;
+        // Reading is cheap; decoding a large body is not, so large ones take turns.
+        let large = body.len() > SMALL_BODY_BYTES;
+        let request = Request::from_parts(parts, Body::from(body));
+        let _permit = if large {
+            http.unvetted.acquire().await.ok()
+        } else {
+            None
+        };
         GraphQLBatchRequest::<BadRequest>::from_request(request, http)
             .await
             .map(|batch| Self(batch.into_inner()))
             .map_err(IntoResponse::into_response)
     }
 }
+
+/// Bodies up to this size are decoded at once; larger ones wait for [`HttpState::unvetted`].
+const SMALL_BODY_BYTES: usize = 16 * 1024;
 
 fn too_large_response() -> Response {
     bad_request(

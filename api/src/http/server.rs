@@ -38,6 +38,9 @@ pub struct HttpState {
     pub request_ids: RequestIds,
     /// Largest accepted request body, checked where the body is read (only /graphql reads one).
     pub body_limit: usize,
+    /// Work on what the server has not vetted yet (decoding a large body, parsing a document not
+    /// in the cache) runs on all cores but one, so a flood of it leaves a core to cached requests.
+    pub unvetted: Semaphore,
 }
 
 pub fn router(state: AppState, config: &Config) -> Router {
@@ -47,18 +50,31 @@ pub fn router(state: AppState, config: &Config) -> Router {
             max_aliases: config.query_max_aliases,
             max_batch: config.batch_max_size,
             timeout: config.request_timeout(),
-            playground: config.playground,
-            introspection: config.introspection,
+            playground: config.playground_enabled(),
+            introspection: config.introspection_enabled(),
+            max_tokens: config.query_max_tokens,
+            max_statements: config.query_max_db_statements,
         },
         trusted_proxies: config.trusted_proxies.clone().into(),
-        documents: DocumentCache::default(),
+        documents: DocumentCache::new(config.document_cache_bytes),
         state,
         dependency_timeout: config.dependency_timeout(),
         request_ids: RequestIds::new(),
         body_limit: config.request_body_limit_bytes,
+        unvetted: Semaphore::new(
+            std::thread::available_parallelism()
+                .map_or(1, usize::from)
+                .saturating_sub(1)
+                .max(1),
+        ),
     });
     Router::new()
-        .route("/graphql", get(graphql::get).post(graphql::execute))
+        .route(
+            "/graphql",
+            get(graphql::get)
+                .post(graphql::execute)
+                .layer(middleware::map_response(graphql::no_store)),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .layer(middleware::from_fn_with_state(

@@ -10,7 +10,7 @@ use crate::{
     db,
     graphql::types::{
         blacklist::{BlacklistEntry, BlacklistFilter, parse_address, parse_id},
-        pagination::{ConnectionFields, Cursor, PageArgs},
+        pagination::{ConnectionFields, Cursor, PageArgs, page_complexity},
     },
     state::AppState,
 };
@@ -46,7 +46,10 @@ impl BlacklistQuery {
     }
 
     /// Entries oldest first, as a Relay connection (`first` defaults to 20; at most 100 per page).
-    #[graphql(guard = "RequirePermission(permission::BLACKLIST_READ)")]
+    #[graphql(
+        guard = "RequirePermission(permission::BLACKLIST_READ)",
+        complexity = "page_complexity(first, last, child_complexity)"
+    )]
     async fn blacklist_entries(
         &self,
         ctx: &Context<'_>,

@@ -13,6 +13,17 @@ use crate::{
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 pub const MAX_PAGE_SIZE: u64 = 100;
 
+/// Complexity of a connection field: the page's rows and the count beside it, plus the fields
+/// selected. Grows with the page, yet a full page with every field stays well under the default limit.
+pub fn page_complexity(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let rows = first
+        .or(last)
+        .map_or(DEFAULT_PAGE_SIZE, |n| u64::try_from(n).unwrap_or(0))
+        .min(MAX_PAGE_SIZE);
+    // One statement for the page, one for `totalCount`.
+    2 + usize::try_from(rows).unwrap_or(usize::MAX) + child_complexity
+}
+
 /// Extra fields on every connection.
 #[derive(SimpleObject)]
 pub struct ConnectionFields {
