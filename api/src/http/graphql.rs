@@ -316,13 +316,7 @@ impl FromRequest<Arc<HttpState>> for JsonBody {
         let (parts, body) = request.into_parts();
         let body = axum::body::to_bytes(body, http.body_limit)
             .await
-            .map_err(|error| {
-                if error.to_string().contains("length limit exceeded") {
-                    too_large_response()
-                } else {
-                    bad_request(StatusCode::BAD_REQUEST, &error.to_string())
-                }
-            })?;
+            .map_err(|error| unreadable_body(&error.to_string()))?;
         // Reading is cheap; decoding a large body is not, so large ones take turns.
         let large = body.len() > SMALL_BODY_BYTES;
         let request = Request::from_parts(parts, Body::from(body));
@@ -360,29 +354,29 @@ impl From<ParseRequestError> for BadRequest {
 
 impl IntoResponse for BadRequest {
     fn into_response(self) -> Response {
-        // A body cut short says why only in its error text.
-        let io_error = match &self.0 {
-            ParseRequestError::Io(error) => error.to_string(),
-            _ => String::new(),
-        };
-        let too_large = matches!(self.0, ParseRequestError::PayloadTooLarge)
-            || io_error.contains("length limit exceeded");
-        if too_large {
-            return bad_request(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "the request body is too large",
-            );
+        match &self.0 {
+            ParseRequestError::PayloadTooLarge => too_large_response(),
+            ParseRequestError::Io(error) => unreadable_body(&error.to_string()),
+            other => bad_request(StatusCode::BAD_REQUEST, &other.to_string()),
         }
-        if io_error.contains(BODY_TIMED_OUT) {
-            // The rest of the body is never read, so the connection cannot carry another request.
-            let mut response = bad_request(StatusCode::REQUEST_TIMEOUT, BODY_TIMED_OUT);
-            response
-                .headers_mut()
-                .insert(CONNECTION, HeaderValue::from_static("close"));
-            return response;
-        }
-        bad_request(StatusCode::BAD_REQUEST, &self.0.to_string())
     }
+}
+
+/// A body that could not be read in full, by the reason its error text gives (the body stream
+/// has no typed errors): too large (413), too slow (408, and the connection closes), or broken.
+fn unreadable_body(error: &str) -> Response {
+    if error.contains("length limit exceeded") {
+        return too_large_response();
+    }
+    if error.contains(BODY_TIMED_OUT) {
+        // The rest of the body is never read, so the connection cannot carry another request.
+        let mut response = bad_request(StatusCode::REQUEST_TIMEOUT, BODY_TIMED_OUT);
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+        return response;
+    }
+    bad_request(StatusCode::BAD_REQUEST, error)
 }
 
 fn bad_request(status: StatusCode, message: &str) -> Response {
