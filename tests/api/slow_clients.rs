@@ -224,8 +224,21 @@ async fn a_trickled_body_is_cut_within_the_body_timeout(backend: Backend) {
 }
 
 async fn an_idle_keep_alive_connection_is_closed_after_the_keep_alive_timeout(backend: Backend) {
-    // Arrange: the header timeout is shorter, to show that idling is timed apart from it.
-    let app = spawn_with_timeouts(backend, HEADER_TIMEOUT, NEVER, KEEP_ALIVE_TIMEOUT).await;
+    // The header timeout is shorter, to show that idling is timed apart from it.
+    closed_after_the_keep_alive_timeout_once_idle(backend, HEADER_TIMEOUT).await;
+}
+
+async fn idling_is_timed_even_when_nothing_else_would_wake_the_connection(backend: Backend) {
+    // No header deadline falls due during the test: the idle one must fire on its own, not when
+    // something else happens to make the server look at the connection.
+    closed_after_the_keep_alive_timeout_once_idle(backend, NEVER).await;
+}
+
+/// Two requests on one connection, then silence: the server closes it after the keep-alive
+/// timeout, without a word.
+async fn closed_after_the_keep_alive_timeout_once_idle(backend: Backend, header: Duration) {
+    // Arrange
+    let app = spawn_with_timeouts(backend, header, NEVER, KEEP_ALIVE_TIMEOUT).await;
     let mut stream = connect(&app).await;
     stream.write_all(HEALTHZ).await.expect("write a request");
     let first = read_response(&mut stream, SLACK).await;
@@ -350,6 +363,7 @@ crate::on_backends!([sqlite, postgres] [
     a_client_that_stops_mid_head_is_cut_within_the_header_timeout,
     a_trickled_body_is_cut_within_the_body_timeout,
     an_idle_keep_alive_connection_is_closed_after_the_keep_alive_timeout,
+    idling_is_timed_even_when_nothing_else_would_wake_the_connection,
     slow_clients_do_not_delay_anyone_else,
     above_the_connection_cap_a_connection_waits_until_a_slot_frees,
 ]);

@@ -5,7 +5,7 @@
 
 use std::{
     convert::Infallible,
-    future::Future,
+    future::{Future, poll_fn},
     io,
     net::SocketAddr,
     pin::{Pin, pin},
@@ -13,7 +13,7 @@ use std::{
         Arc,
         atomic::{AtomicU64, Ordering::Relaxed},
     },
-    task::{Context, Poll},
+    task::{Context, Poll, ready},
     time::Duration,
 };
 
@@ -48,15 +48,19 @@ pub async fn serve(
     mut stop: watch::Receiver<bool>,
 ) {
     let stage = Arc::new(Stage::default());
-    let io = TokioIo::new(Deadlines::new(stream, Arc::clone(&stage), timeouts));
+    let io = TokioIo::new(Socket {
+        stream,
+        stage: Arc::clone(&stage),
+    });
+    let busy = Arc::clone(&stage);
     let service = service_fn(move |mut request: Request<Incoming>| {
-        stage.enter(BUSY);
+        busy.enter(BUSY);
         // The front door reads the peer from here, as axum's `ConnectInfo` extractor expects.
         request.extensions_mut().insert(ConnectInfo(peer));
         let deadline = Instant::now() + timeouts.body_read;
         let request = request.map(|body| BodyDeadline::new(body, deadline));
         let response = router.clone().call(request);
-        let stage = Arc::clone(&stage);
+        let stage = Arc::clone(&busy);
         async move {
             let response: Result<Response, Infallible> = response.await;
             stage.enter(IDLE);
@@ -64,24 +68,44 @@ pub async fn serve(
         }
     });
     let mut builder = http1::Builder::new();
-    // Ours is in `Deadlines`: hyper's would also cut idle keep-alive connections at the header timeout.
+    // Ours is the `Clock`: hyper's would also cut idle keep-alive connections at the header timeout.
     builder.header_read_timeout(None);
     let mut connection = pin!(builder.serve_connection(io, service));
-    let stopping = async move {
+    let timer = pin!(sleep_until(Instant::now()));
+    let mut clock = Clock::new(stage, timeouts, timer);
+    let mut stopping = pin!(async move {
         // An error means the server is gone, which is a stop too.
         let _ = stop.wait_for(|stop| *stop).await;
-    };
-    let result = tokio::select! {
-        result = connection.as_mut() => result,
-        () = stopping => {
+    });
+    let mut stopped = false;
+    let ended = poll_fn(|cx| {
+        if !stopped && stopping.as_mut().poll(cx).is_ready() {
+            stopped = true;
             connection.as_mut().graceful_shutdown();
-            connection.await
         }
-    };
-    if let Err(error) = result {
-        // Expected under attack (and from clients that vanish): not worth more than debug.
-        tracing::debug!(%peer, %error, "connection ended with an error");
+        if let Poll::Ready(result) = connection.as_mut().poll(cx) {
+            return Poll::Ready(result.map_err(Ended::Failed));
+        }
+        // The connection waits: the stage it waits in may have run out of time.
+        clock
+            .poll_expired(cx)
+            .map(|reason| Err(Ended::TooSlow(reason)))
+    })
+    .await;
+    // Expected under attack (and from clients that vanish): not worth more than debug.
+    match ended {
+        Ok(()) => {}
+        Err(Ended::Failed(error)) => {
+            tracing::debug!(%peer, %error, "connection ended with an error");
+        }
+        // Returning drops the connection, which closes the socket.
+        Err(Ended::TooSlow(reason)) => tracing::debug!(%peer, reason, "connection cut"),
     }
+}
+
+enum Ended {
+    Failed(hyper::Error),
+    TooSlow(&'static str),
 }
 
 const HEAD: u64 = 0;
@@ -91,8 +115,8 @@ const KIND: u64 = 0b11;
 
 /// What the connection is waiting for (`HEAD`, `BUSY` with a request, `IDLE`), tagged with a
 /// count of changes, so that every wait gets a deadline of its own even when two waits in a row
-/// are of the same kind. Shared by the service and the socket of one connection, which hyper
-/// drives from one task: relaxed atomics suffice.
+/// are of the same kind. Shared by the service, the socket and the clock of one connection, all
+/// driven from one task: relaxed atomics suffice.
 #[derive(Default)]
 struct Stage(AtomicU64);
 
@@ -107,65 +131,72 @@ impl Stage {
     }
 }
 
-/// The client socket with a deadline on every wait outside a request: the head from the first
-/// byte (or the accept), and the idle time after a response. While a request is being handled
-/// there is none here; its body has its own and its execution REQUEST_TIMEOUT_MS.
-struct Deadlines {
-    stream: TcpStream,
+/// The deadline of every wait outside a request: the head from the first byte (or the accept),
+/// and the idle time after a response. While a request is being handled there is none here; its
+/// body has its own and its execution REQUEST_TIMEOUT_MS.
+///
+/// It runs beside the connection rather than inside its socket because hyper does not always
+/// read the socket when a connection goes idle: a read made while the request was handled (to
+/// notice the client leaving) that found nothing leaves hyper waiting on that read's wake-up
+/// alone, so a deadline armed only by socket reads would never start.
+struct Clock<'a> {
     stage: Arc<Stage>,
     timeouts: Timeouts,
-    timer: Option<Pin<Box<Sleep>>>,
-    /// The stage `timer` was set for; `u64::MAX` before the first.
+    timer: Pin<&'a mut Sleep>,
+    /// The stage `timer` was last looked at for; `u64::MAX` before the first.
     armed_for: u64,
+    /// Whether `timer` runs for `armed_for` (it does not while busy).
+    running: bool,
 }
 
-impl Deadlines {
-    fn new(stream: TcpStream, stage: Arc<Stage>, timeouts: Timeouts) -> Self {
+impl<'a> Clock<'a> {
+    fn new(stage: Arc<Stage>, timeouts: Timeouts, timer: Pin<&'a mut Sleep>) -> Self {
         Self {
-            stream,
             stage,
             timeouts,
-            timer: None,
+            timer,
             armed_for: u64::MAX,
+            running: false,
         }
     }
 
-    /// Called when the socket has to wait: has the current stage run out of time? The timer is
-    /// set only on the first wait of a stage, so a request that arrives whole costs none.
-    fn expired(&mut self, cx: &mut Context<'_>) -> bool {
+    /// Called each time the connection has to wait: has the stage it waits in run out of time?
+    /// The timer is set on the first wait of a stage, so a request that arrives whole and is
+    /// answered at once costs one setting, for the idle time after it.
+    fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<&'static str> {
         let stage = self.stage.current();
-        let timeout = match stage & KIND {
-            BUSY => return false,
-            HEAD => self.timeouts.header_read,
-            _ => self.timeouts.keep_alive,
-        };
         if self.armed_for != stage {
             self.armed_for = stage;
-            let deadline = Instant::now() + timeout;
-            match &mut self.timer {
-                Some(timer) => timer.as_mut().reset(deadline),
-                None => self.timer = Some(Box::pin(sleep_until(deadline))),
+            let timeout = match stage & KIND {
+                BUSY => None,
+                HEAD => Some(self.timeouts.header_read),
+                _ => Some(self.timeouts.keep_alive),
+            };
+            self.running = timeout.is_some();
+            if let Some(timeout) = timeout {
+                self.timer.as_mut().reset(Instant::now() + timeout);
             }
         }
-        self.timer
-            .as_mut()
-            .is_some_and(|timer| timer.as_mut().poll(cx).is_ready())
-    }
-
-    fn on_wait<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
-        if self.expired(cx) {
-            let kind = if self.armed_for & KIND == HEAD {
-                "the request head did not arrive in time"
-            } else {
-                "the connection stayed idle too long"
-            };
-            return Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, kind)));
+        if !self.running {
+            return Poll::Pending;
         }
-        Poll::Pending
+        ready!(self.timer.as_mut().poll(cx));
+        Poll::Ready(if self.armed_for & KIND == HEAD {
+            "the request head did not arrive in time"
+        } else {
+            "the connection stayed idle too long"
+        })
     }
 }
 
-impl AsyncRead for Deadlines {
+/// The client socket, which ends an idle spell: the first byte after one starts the next head's
+/// clock.
+struct Socket {
+    stream: TcpStream,
+    stage: Arc<Stage>,
+}
+
+impl AsyncRead for Socket {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -173,31 +204,21 @@ impl AsyncRead for Deadlines {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let before = buf.filled().len();
-        match Pin::new(&mut this.stream).poll_read(cx, buf) {
-            Poll::Pending => this.on_wait(cx),
-            Poll::Ready(Ok(())) => {
-                // The first byte after an idle spell starts the next head's clock.
-                if buf.filled().len() > before && this.stage.current() & KIND == IDLE {
-                    this.stage.enter(HEAD);
-                }
-                Poll::Ready(Ok(()))
-            }
-            ready => ready,
+        let read = Pin::new(&mut this.stream).poll_read(cx, buf);
+        if buf.filled().len() > before && this.stage.current() & KIND == IDLE {
+            this.stage.enter(HEAD);
         }
+        read
     }
 }
 
-impl AsyncWrite for Deadlines {
+impl AsyncWrite for Socket {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        match Pin::new(&mut this.stream).poll_write(cx, buf) {
-            Poll::Pending => this.on_wait(cx),
-            ready => ready,
-        }
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -205,11 +226,7 @@ impl AsyncWrite for Deadlines {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        match Pin::new(&mut this.stream).poll_write_vectored(cx, bufs) {
-            Poll::Pending => this.on_wait(cx),
-            ready => ready,
-        }
+        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
