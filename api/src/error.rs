@@ -50,6 +50,10 @@ pub enum ApiError {
     Conflict(String),
     #[error("{dependency} is unavailable, try again later")]
     Unavailable { dependency: &'static str },
+    /// The database gave up on a lock (a deadlock victim, a serialization failure, SQLite busy
+    /// past its timeout): nothing is broken, and the same write may well go through again.
+    #[error("database is unavailable, try again later")]
+    Contention,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -66,7 +70,7 @@ impl ApiError {
             Self::BadInput { .. } => code::BAD_USER_INPUT,
             Self::NotFound { .. } => code::NOT_FOUND,
             Self::Conflict(_) => code::CONFLICT,
-            Self::Unavailable { .. } => code::SERVICE_UNAVAILABLE,
+            Self::Unavailable { .. } | Self::Contention => code::SERVICE_UNAVAILABLE,
             Self::Internal(_) => code::INTERNAL_SERVER_ERROR,
         }
     }
@@ -98,9 +102,7 @@ impl From<sea_orm::DbErr> for ApiError {
             // serialization failure): nothing is broken, and the request may succeed again.
             other if is_lock_contention(&other) => {
                 tracing::warn!(error = %other, "database lock contention");
-                Self::Unavailable {
-                    dependency: "database",
-                }
+                Self::Contention
             }
             other => Self::Internal(other.into()),
         }

@@ -72,10 +72,69 @@ pub struct TestStorage {
     name: String,
     data_dir: PathBuf,
     redis_prefix: String,
+    _turn: Turn,
+}
+
+/// Tests that time the server (latency under a flood) must not share the machine with the rest of
+/// the suite. Every test holds a share while its storage lives; a timing test waits until no share
+/// is held and keeps others from starting meanwhile. Shares never wait for a timing test that is
+/// only waiting, so a test holding two storages cannot deadlock; a timing test may wait until the
+/// others have finished.
+struct Turns {
+    shares: usize,
+    alone: bool,
+}
+
+static TURNS: std::sync::Mutex<Turns> = std::sync::Mutex::new(Turns {
+    shares: 0,
+    alone: false,
+});
+
+enum Turn {
+    Shared,
+    Alone,
+}
+
+impl Turn {
+    async fn take(alone: bool) -> Self {
+        loop {
+            {
+                let mut turns = TURNS.lock().unwrap_or_else(|e| e.into_inner());
+                if alone && !turns.alone && turns.shares == 0 {
+                    turns.alone = true;
+                    return Self::Alone;
+                }
+                if !alone && !turns.alone {
+                    turns.shares += 1;
+                    return Self::Shared;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let mut turns = TURNS.lock().unwrap_or_else(|e| e.into_inner());
+        match self {
+            Self::Shared => turns.shares -= 1,
+            Self::Alone => turns.alone = false,
+        }
+    }
 }
 
 impl TestStorage {
     pub async fn create(backend: Backend) -> Self {
+        Self::create_taking(backend, Turn::take(false).await).await
+    }
+
+    /// Storage for a test that times the server: it runs with no other test beside it.
+    pub async fn create_alone(backend: Backend) -> Self {
+        Self::create_taking(backend, Turn::take(true).await).await
+    }
+
+    async fn create_taking(backend: Backend, turn: Turn) -> Self {
         let name = format!("gqlt_{}", Uuid::now_v7().simple());
         let data_dir = std::env::temp_dir().join(&name);
         if let Some(admin) = admin_url(backend) {
@@ -93,6 +152,7 @@ impl TestStorage {
             name,
             data_dir,
             redis_prefix,
+            _turn: turn,
         }
     }
 

@@ -175,8 +175,9 @@ fn flood(
 async fn a_flood_of_huge_and_distinct_invalid_documents_neither_grows_nor_slows_the_server(
     backend: Backend,
 ) {
-    // Arrange: the real binary in a process of its own, so its memory is its alone.
-    let storage = TestStorage::create(backend).await;
+    // Arrange: the real binary in a process of its own, so its memory is its alone, and no other
+    // test beside it, so its latencies are its own.
+    let storage = TestStorage::create_alone(backend).await;
     let mut env = vec![
         ("ADMIN_PASSWORD", ADMIN_PASSWORD.to_owned()),
         ("JWT_SECRET", JWT_SECRET.to_owned()),

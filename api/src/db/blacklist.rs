@@ -23,6 +23,7 @@ const NOT_FOUND: ApiError = ApiError::NotFound {
 };
 
 /// A checked create: `ip` is already canonical.
+#[derive(Clone)]
 pub struct NewEntry {
     pub ip: String,
     pub remark: Option<String>,
@@ -30,7 +31,7 @@ pub struct NewEntry {
 }
 
 /// A checked update: `None` leaves a field as it is; `Some(None)` clears it.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct EntryChanges {
     pub ip: Option<String>,
     pub remark: Option<Option<String>>,

@@ -9,6 +9,8 @@ pub mod service_account;
 mod time_range;
 pub mod user;
 
+use std::future::Future;
+
 use anyhow::Context as _;
 use entity::Instant;
 use migration::{Migrator, MigratorTrait};
@@ -70,6 +72,31 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
         ..TransactionOptions::default()
     })
     .await
+}
+
+/// How often a write is tried when the database keeps giving up on a lock.
+const WRITE_ATTEMPTS: u32 = 4;
+
+/// Runs a write again when the database gave up on a lock (MariaDB picks a deadlock victim even
+/// among single-row inserts racing deletes of the same unique key): the failed attempt was rolled
+/// back whole, so trying again is safe, and after a short random pause it usually goes through.
+/// Contention that outlasts every attempt is answered SERVICE_UNAVAILABLE.
+pub async fn retrying<T, F, Fut>(mut write: F) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match write().await {
+            Err(ApiError::Contention) if attempt < WRITE_ATTEMPTS => {
+                let pause = rand::random_range(5..=25) * u64::from(attempt);
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                attempt += 1;
+            }
+            outcome => return outcome,
+        }
+    }
 }
 
 /// Turns a unique-constraint violation into CONFLICT; every other error keeps its meaning.

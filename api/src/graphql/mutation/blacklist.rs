@@ -26,7 +26,7 @@ impl BlacklistMutation {
         let state = ctx.data::<AppState>()?;
         let principal = ctx.data::<RequestAuth>()?.principal().extend()?;
         let new = input.parse().extend()?;
-        let entry = db::blacklist::create(&state.db, new, principal)
+        let entry = db::retrying(|| db::blacklist::create(&state.db, new.clone(), principal))
             .await
             .extend()?;
         blacklist::changed(
@@ -51,9 +51,10 @@ impl BlacklistMutation {
         let principal = ctx.data::<RequestAuth>()?.principal().extend()?;
         let id = parse_id(&id).extend()?;
         let changes = input.parse().extend()?;
-        let (previous_ip, entry) = db::blacklist::update(&state.db, id, changes, principal)
-            .await
-            .extend()?;
+        let (previous_ip, entry) =
+            db::retrying(|| db::blacklist::update(&state.db, id, changes.clone(), principal))
+                .await
+                .extend()?;
         blacklist::changed(
             state,
             Change {
@@ -70,7 +71,9 @@ impl BlacklistMutation {
     async fn delete_blacklist_entry(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
         let state = ctx.data::<AppState>()?;
         let uuid = parse_id(&id).extend()?;
-        let removed = db::blacklist::delete(&state.db, uuid).await.extend()?;
+        let removed = db::retrying(|| db::blacklist::delete(&state.db, uuid))
+            .await
+            .extend()?;
         blacklist::changed(
             state,
             Change {
