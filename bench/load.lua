@@ -34,7 +34,21 @@ bad = 0
 sample = ""
 tid = 0
 
-if body:find("@IP@", 1, true) then
+-- BENCH_FORWARDED: each thread poses as a client of its own behind the (trusted) loopback proxy;
+-- "@TID@" in the body becomes the thread's number (a login user of its own).
+if os.getenv("BENCH_FORWARDED") or body:find("@TID@", 1, true) then
+  function request()
+    -- wrk.format uses the table given instead of wrk.headers, so start from a copy of them.
+    local headers = {}
+    for name, value in pairs(wrk.headers) do
+      headers[name] = value
+    end
+    if os.getenv("BENCH_FORWARDED") then
+      headers["X-Forwarded-For"] = string.format("198.51.100.%d", tid)
+    end
+    return wrk.format(nil, nil, headers, (body:gsub("@TID@", tostring(tid))))
+  end
+elseif body:find("@IP@", 1, true) then
   local counter = 0
   function request()
     counter = counter + 1
