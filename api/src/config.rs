@@ -341,9 +341,8 @@ impl Config {
     }
 
     pub fn password_hash_concurrency(&self) -> usize {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
         self.password_hash_concurrency
-            .unwrap_or(cores.saturating_sub(1))
+            .unwrap_or_else(cores_but_one)
             .max(1)
     }
 
@@ -446,6 +445,15 @@ impl Config {
         );
         Ok(())
     }
+}
+
+/// One fewer than the cores, at least one: what costly work may take while a core stays free
+/// for the requests that are already cheap.
+pub fn cores_but_one() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .saturating_sub(1)
+        .max(1)
 }
 
 fn parse_net(value: &str) -> Result<IpNet, String> {

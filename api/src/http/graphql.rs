@@ -94,14 +94,7 @@ async fn answer(
     }
     let work = async {
         let auth = http.state.sessions.authenticate(headers).await;
-        let cached = http.documents.get(&request.query);
-        let prepared = if cached.is_some() {
-            prepare(http, request, &auth, cached)
-        } else {
-            let _permit = http.unvetted.acquire().await.ok();
-            prepare(http, request, &auth, cached)
-        };
-        match prepared {
+        match prepare_in_turn(http, request, &auth).await {
             Ok(prepared) => run(http, prepared, auth, client).await,
             Err(refused) => *refused,
         }
@@ -133,12 +126,7 @@ pub async fn get(
     let operation_name = request.operation_name.clone();
     let deadline = Instant::now() + http.limits.timeout;
     let auth = http.state.sessions.authenticate(&headers).await;
-    let cached = http.documents.get(&request.query);
-    let _permit = match cached {
-        Some(_) => None,
-        None => http.unvetted.acquire().await.ok(),
-    };
-    let mut prepared = match prepare(&http, request, &auth, cached) {
+    let mut prepared = match prepare_in_turn(&http, request, &auth).await {
         Ok(prepared) => prepared,
         Err(refused) => return GraphQLResponse::from(*refused).into_response(),
     };
@@ -163,6 +151,21 @@ pub async fn get(
 struct Prepared {
     request: async_graphql::Request,
     fresh: Option<(String, Parsed)>,
+}
+
+/// [`prepare`] from the cache, or, for a document not in it, parsed once it is this request's turn
+/// (see [`HttpState::unvetted`]): the turn covers the parse, not the execution.
+async fn prepare_in_turn(
+    http: &HttpState,
+    request: async_graphql::Request,
+    auth: &RequestAuth,
+) -> Result<Prepared, Box<async_graphql::Response>> {
+    let cached = http.documents.get(&request.query);
+    let _turn = match cached {
+        Some(_) => None,
+        None => http.unvetted.acquire().await.ok(),
+    };
+    prepare(http, request, auth, cached)
 }
 
 /// Parses (unless `cached`) and checks the document limits; a refusal is a ready response.

@@ -18,7 +18,7 @@ use super::{
     request_id::RequestIds,
 };
 use crate::{
-    config::Config,
+    config::{self, Config},
     graphql::{
         documents::DocumentCache,
         schema::{ApiSchema, build_schema},
@@ -61,12 +61,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         dependency_timeout: config.dependency_timeout(),
         request_ids: RequestIds::new(),
         body_limit: config.request_body_limit_bytes,
-        unvetted: Semaphore::new(
-            std::thread::available_parallelism()
-                .map_or(1, usize::from)
-                .saturating_sub(1)
-                .max(1),
-        ),
+        unvetted: Semaphore::new(config::cores_but_one()),
     });
     Router::new()
         .route(
