@@ -279,8 +279,16 @@ pub fn behind_loopback_proxy(config: &mut Config) {
 }
 
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
-    let storage = TestStorage::create(backend).await;
-    let mut config = test_config(backend, &storage);
+    configure_and_serve(TestStorage::create(backend).await, adjust).await
+}
+
+/// Like [`spawn_app_with`], for a test that times the server: no other test runs beside it.
+pub async fn spawn_app_alone_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    configure_and_serve(TestStorage::create_alone(backend).await, adjust).await
+}
+
+async fn configure_and_serve(storage: TestStorage, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let mut config = test_config(storage.backend, &storage);
     adjust(&mut config);
     serve_app(config, Arc::new(storage)).await
 }
