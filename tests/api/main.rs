@@ -21,6 +21,7 @@ mod login_attacks;
 mod memory;
 mod migrations;
 mod nginx;
+mod node;
 mod pagination;
 mod private_services;
 mod production;
