@@ -192,7 +192,9 @@ pub struct Config {
     #[arg(long, env = "LOGIN_FAILURE_WINDOW_SECS", default_value_t = defaults::LOGIN_FAILURE_WINDOW_SECS)]
     pub login_failure_window_secs: u64,
 
-    /// Deepest selection nesting a query may have.
+    /// Deepest selection nesting a query may have, introspection aside: fields under `__schema`
+    /// and `__type` have a fixed limit of their own, the depth of the standard introspection query
+    /// that GraphiQL and code generators send (`graphql::analysis::INTROSPECTION_MAX_DEPTH`).
     #[arg(long, env = "QUERY_MAX_DEPTH", default_value_t = defaults::QUERY_MAX_DEPTH)]
     pub query_max_depth: usize,
 

@@ -23,6 +23,7 @@ mod migrations;
 mod nginx;
 mod node;
 mod pagination;
+mod playground;
 mod private_services;
 mod production;
 mod proxies;

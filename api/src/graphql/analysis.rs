@@ -1,6 +1,6 @@
 //! What the request limits need to know of a parsed document, found in one walk when it is first
 //! parsed (the cache keeps the answer): aliases, introspection, fields selected twice under one
-//! response key, and the database statements its root fields may run.
+//! response key, the database statements its root fields may run, and how deep it nests.
 
 use std::collections::HashSet;
 
@@ -11,6 +11,13 @@ use super::cost;
 /// Selections visited at most while expanding fragments; past this the document is refused, as
 /// fragments spread inside fragments could otherwise make the walk exponential.
 const MAX_STEPS: usize = 100_000;
+
+/// How deep the introspection under `__schema` or `__type` may nest, whatever QUERY_MAX_DEPTH
+/// says: the depth of graphql-js's standard introspection query (16.x, nine `ofType`s deep),
+/// which GraphiQL, code generators and IDEs send. QUERY_MAX_DEPTH is sized for this schema's
+/// own types; introspection is answered from memory, its size bounded by the schema's, so the
+/// tools' fixed depth is allowed while deeper type chains (which only multiply the answer) are not.
+pub const INTROSPECTION_MAX_DEPTH: usize = 15;
 
 /// What the limits check, for every operation in a document.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,6 +36,10 @@ pub struct Shape {
     pub statements: usize,
     /// The walk gave up after [`MAX_STEPS`] selections.
     pub too_large: bool,
+    /// The deepest field outside introspection, fragments expanded; a root field is 1 deep.
+    pub depth: usize,
+    /// The deepest field of the introspection subtrees, `__schema` or `__type` being 1 deep.
+    pub introspection_depth: usize,
 }
 
 pub fn analyse(document: &ExecutableDocument) -> Shape {
@@ -38,13 +49,15 @@ pub fn analyse(document: &ExecutableDocument) -> Shape {
         repeated: None,
         statements: 0,
         spreads: Vec::new(),
+        depth: 0,
+        introspection_depth: 0,
     };
     let mut statements = 0;
     for (_, operation) in document.operations.iter() {
         walk.statements = 0;
         walk.set(
             &operation.node.selection_set.node,
-            true,
+            Level::ROOT,
             &mut HashSet::new(),
         );
         statements = statements.max(walk.statements);
@@ -55,7 +68,39 @@ pub fn analyse(document: &ExecutableDocument) -> Shape {
         repeated: walk.repeated,
         statements,
         too_large: walk.steps > MAX_STEPS,
+        depth: walk.depth,
+        introspection_depth: walk.introspection_depth,
     }
+}
+
+/// Where a selection set sits: how many fields above it, and whether under `__schema`/`__type`.
+#[derive(Debug, Clone, Copy)]
+struct Level {
+    depth: usize,
+    introspective: bool,
+}
+
+impl Level {
+    const ROOT: Self = Self {
+        depth: 0,
+        introspective: false,
+    };
+
+    fn is_root(self) -> bool {
+        self.depth == 0
+    }
+
+    /// The level of `field`'s own selection set.
+    fn below(self, field: &Field) -> Self {
+        Self {
+            depth: self.depth + 1,
+            introspective: self.introspective || is_introspection(field),
+        }
+    }
+}
+
+fn is_introspection(field: &Field) -> bool {
+    matches!(field.name.node.as_str(), "__schema" | "__type")
 }
 
 struct Walk<'a> {
@@ -65,21 +110,23 @@ struct Walk<'a> {
     statements: usize,
     /// Fragments being expanded, innermost last: a cycle is skipped (validation refuses it).
     spreads: Vec<&'a str>,
+    depth: usize,
+    introspection_depth: usize,
 }
 
 impl<'a> Walk<'a> {
     /// Walks one selection set; `keys` holds the response keys already selected in it, shared
     /// with the fragments spread into it, since their fields land in the same response object.
-    fn set(&mut self, set: &'a SelectionSet, root: bool, keys: &mut HashSet<&'a str>) {
+    fn set(&mut self, set: &'a SelectionSet, level: Level, keys: &mut HashSet<&'a str>) {
         for selection in &set.items {
             self.steps += 1;
             if self.steps > MAX_STEPS || self.repeated.is_some() {
                 return;
             }
             match &selection.node {
-                Selection::Field(field) => self.field(&field.node, root, keys),
+                Selection::Field(field) => self.field(&field.node, level, keys),
                 Selection::InlineFragment(fragment) => {
-                    self.set(&fragment.node.selection_set.node, root, keys);
+                    self.set(&fragment.node.selection_set.node, level, keys);
                 }
                 Selection::FragmentSpread(spread) => {
                     let name = spread.node.fragment_name.node.as_str();
@@ -90,17 +137,24 @@ impl<'a> Walk<'a> {
                         continue;
                     }
                     self.spreads.push(name);
-                    self.set(&fragment.node.selection_set.node, root, keys);
+                    self.set(&fragment.node.selection_set.node, level, keys);
                     self.spreads.pop();
                 }
             }
         }
     }
 
-    fn field(&mut self, field: &'a Field, root: bool, keys: &mut HashSet<&'a str>) {
-        if root {
+    fn field(&mut self, field: &'a Field, level: Level, keys: &mut HashSet<&'a str>) {
+        if level.is_root() {
             self.statements += cost::statements(field.name.node.as_str());
         }
+        let inner = level.below(field);
+        let deepest = if inner.introspective {
+            &mut self.introspection_depth
+        } else {
+            &mut self.depth
+        };
+        *deepest = (*deepest).max(inner.depth);
         let key = field.response_key().node.as_str();
         let costly = !field.arguments.is_empty() || !field.selection_set.node.items.is_empty();
         // A repeated plain leaf (`id`, `totalCount`) only copies a loaded value; allowing it keeps
@@ -109,7 +163,7 @@ impl<'a> Walk<'a> {
             self.repeated = Some(key.to_owned());
             return;
         }
-        self.set(&field.selection_set.node, false, &mut HashSet::new());
+        self.set(&field.selection_set.node, inner, &mut HashSet::new());
     }
 }
 
@@ -129,8 +183,7 @@ fn selections(document: &ExecutableDocument) -> impl Iterator<Item = &SelectionS
 fn introspects_in(set: &SelectionSet) -> bool {
     set.items.iter().any(|selection| match &selection.node {
         Selection::Field(field) => {
-            matches!(field.node.name.node.as_str(), "__schema" | "__type")
-                || introspects_in(&field.node.selection_set.node)
+            is_introspection(&field.node) || introspects_in(&field.node.selection_set.node)
         }
         Selection::InlineFragment(fragment) => introspects_in(&fragment.node.selection_set.node),
         Selection::FragmentSpread(_) => false,
@@ -198,6 +251,21 @@ mod tests {
         assert_eq!(shape(query).statements, 2 + 1 + 1);
         let two_operations = "query A { blacklistEntry(id: \"x\") { id } } query B { blacklistEntries { totalCount } }";
         assert_eq!(shape(two_operations).statements, 2);
+    }
+
+    #[test]
+    fn depth_is_counted_through_fragments_and_apart_from_introspection() {
+        let query = "{ blacklistEntries { ...E } __schema { types { ...T } } } \
+                     fragment E on BlacklistEntryConnection { edges { node { id } } } \
+                     fragment T on __Type { fields { type { ofType { name } } } }";
+        let shape = shape(query);
+        assert_eq!(shape.depth, 4);
+        assert_eq!(shape.introspection_depth, 6);
+        let typename_only = shape("{ __typename }");
+        assert_eq!(
+            (typename_only.depth, typename_only.introspection_depth),
+            (1, 0)
+        );
     }
 
     #[test]

@@ -2,14 +2,17 @@
 
 use async_graphql::{EmptySubscription, Schema};
 
-use super::{mutation::MutationRoot, query::QueryRoot};
+use super::{analysis::INTROSPECTION_MAX_DEPTH, mutation::MutationRoot, query::QueryRoot};
 use crate::{config::Config, state::AppState};
 
 pub type ApiSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 pub fn build_schema(state: AppState, config: &Config) -> ApiSchema {
+    // QUERY_MAX_DEPTH is checked before execution, apart from introspection's own limit (see
+    // `graphql::analysis`); this is only a backstop for any path that skips those checks.
+    let backstop_depth = config.query_max_depth.max(INTROSPECTION_MAX_DEPTH);
     let builder = schema_builder()
-        .limit_depth(config.query_max_depth)
+        .limit_depth(backstop_depth)
         .limit_complexity(config.query_max_complexity)
         .data(state);
     if config.introspection_enabled() {

@@ -8,7 +8,6 @@ use std::{
 
 use async_graphql::{
     BatchRequest, BatchResponse, ParseRequestError, ServerError,
-    http::GraphiQLSource,
     parser::types::{ExecutableDocument, OperationType},
 };
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
@@ -20,16 +19,16 @@ use axum::{
         HeaderMap, HeaderValue, StatusCode, Uri,
         header::{CACHE_CONTROL, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE},
     },
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 use serde_json::json;
 
-use super::{body_deadline::BODY_TIMED_OUT, client_ip::ClientIp, server::HttpState};
+use super::{body_deadline::BODY_TIMED_OUT, client_ip::ClientIp, playground, server::HttpState};
 use crate::{
     auth::RequestAuth,
     error::code,
     graphql::{
-        analysis::Shape,
+        analysis::{INTROSPECTION_MAX_DEPTH, Shape},
         documents::{self, Parsed, Unparsed},
         error_codes,
         tokens::TooManyTokens,
@@ -41,6 +40,8 @@ use crate::{
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_aliases: usize,
+    /// QUERY_MAX_DEPTH, for fields outside introspection (see [`INTROSPECTION_MAX_DEPTH`]).
+    pub max_depth: usize,
     pub max_batch: usize,
     pub timeout: Duration,
     pub playground: bool,
@@ -115,9 +116,9 @@ pub async fn get(
     let query_string = uri.query().unwrap_or_default();
     if query_string.is_empty() {
         if !http.limits.playground {
-            return bad_request(StatusCode::NOT_FOUND, "the playground is switched off");
+            return playground::switched_off();
         }
-        return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+        return playground::page();
     }
     let request = match async_graphql::http::parse_query_string(query_string) {
         Ok(request) => request,
@@ -185,6 +186,8 @@ fn prepare(
         repeated,
         statements,
         too_large,
+        depth,
+        introspection_depth,
     } = &parsed.shape;
     let refusal = if *aliases > http.limits.max_aliases {
         Some(format!(
@@ -200,6 +203,16 @@ fn prepare(
         ))
     } else if *too_large {
         Some("the document expands to too many fields".to_owned())
+    } else if *depth > http.limits.max_depth {
+        Some(format!(
+            "the document nests fields {depth} deep; at most {} are allowed",
+            http.limits.max_depth
+        ))
+    } else if *introspection_depth > INTROSPECTION_MAX_DEPTH {
+        Some(format!(
+            "the introspection nests fields {introspection_depth} deep; at most \
+             {INTROSPECTION_MAX_DEPTH} are allowed"
+        ))
     } else if *statements > http.limits.max_statements {
         Some(format!(
             "the document may run {statements} database statements; at most {} are allowed",

@@ -1,5 +1,5 @@
-//! HTTP: the axum router, the /graphql endpoint, health checks, and serving connections within
-//! their limits with graceful shutdown.
+//! HTTP: the axum router, the /graphql endpoint, the playground, health checks, and serving
+//! connections within their limits with graceful shutdown.
 
 pub mod body_deadline;
 pub mod client_ip;
@@ -7,5 +7,6 @@ pub mod connection;
 pub mod enforce;
 pub mod graphql;
 pub mod health;
+pub mod playground;
 pub mod request_id;
 pub mod server;

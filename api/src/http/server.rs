@@ -14,7 +14,7 @@ use super::{
     connection::{self, Timeouts},
     enforce,
     graphql::{self, Limits},
-    health,
+    health, playground,
     request_id::RequestIds,
 };
 use crate::{
@@ -48,6 +48,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         schema: build_schema(state.clone(), config),
         limits: Limits {
             max_aliases: config.query_max_aliases,
+            max_depth: config.query_max_depth,
             max_batch: config.batch_max_size,
             timeout: config.request_timeout(),
             playground: config.playground_enabled(),
@@ -70,6 +71,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
                 .post(graphql::execute)
                 .layer(middleware::map_response(graphql::no_store)),
         )
+        .route(playground::FILES_ROUTE, get(playground::file))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .layer(middleware::from_fn_with_state(
