@@ -258,9 +258,8 @@ mod tests {
         let query = "{ blacklistEntries { ...E } __schema { types { ...T } } } \
                      fragment E on BlacklistEntryConnection { edges { node { id } } } \
                      fragment T on __Type { fields { type { ofType { name } } } }";
-        let shape = shape(query);
-        assert_eq!(shape.depth, 4);
-        assert_eq!(shape.introspection_depth, 6);
+        let both = shape(query);
+        assert_eq!((both.depth, both.introspection_depth), (4, 6));
         let typename_only = shape("{ __typename }");
         assert_eq!(
             (typename_only.depth, typename_only.introspection_depth),
