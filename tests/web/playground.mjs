@@ -5,7 +5,6 @@
 //
 // Usage: PLAYGROUND_PASSWORD=… node playground.mjs <base-url> <username> <expected-ip> <screenshot-name>
 
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { chromium } from 'playwright-core';
@@ -150,7 +149,6 @@ if (problems.length > 0) {
   console.error(problems.join('\n'));
   process.exit(1);
 }
-writeFileSync(join(outputDir, `${screenshotName}.ok`), 'ok\n');
 console.log(`playground: logged in, listed ${expectedIp}, docs loaded; screenshot ${screenshotName}.png`);
 
 function check(condition, message) {
