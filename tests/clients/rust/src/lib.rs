@@ -54,8 +54,7 @@ impl Client {
         &self,
         ip: &str,
         remark: Option<&str>,
-    ) -> Result<create_blacklist_entry::CreateBlacklistEntryCreateBlacklistEntry, ClientError>
-    {
+    ) -> Result<create_blacklist_entry::CreateBlacklistEntryCreateBlacklistEntry, ClientError> {
         let variables = create_blacklist_entry::Variables {
             input: create_blacklist_entry::CreateBlacklistEntryInput {
                 ip: ip.to_owned(),
@@ -91,7 +90,10 @@ impl Client {
 
     /// Revokes the token; the client keeps it, so a caller can show that it is refused now.
     pub async fn logout(&self) -> Result<bool, ClientError> {
-        Ok(self.send::<Logout>(operations::logout::Variables).await?.logout)
+        Ok(self
+            .send::<Logout>(operations::logout::Variables)
+            .await?
+            .logout)
     }
 
     async fn send<Q: GraphQLQuery>(
