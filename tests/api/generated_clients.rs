@@ -27,11 +27,7 @@ async fn the_rust_client_logs_in_creates_lists_and_logs_out(backend: Backend) {
         .expect("create an entry");
     let listed = client.entries(ip).await.expect("list the entries");
     let logged_out = client.logout().await.expect("logout");
-    let after_logout = client
-        .entries(ip)
-        .await
-        .err()
-        .expect("the token is refused");
+    let after_logout = client.entries(ip).await.expect_err("the token is refused");
 
     assert_eq!(login.principal.username, "admin");
     assert_eq!(created.ip, ip);
