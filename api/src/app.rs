@@ -14,6 +14,7 @@ use crate::{
     bootstrap,
     config::Config,
     db,
+    graphql::trusted::TrustedDocuments,
     http::server,
     state::AppState,
 };
@@ -27,13 +28,15 @@ pub struct App {
 impl App {
     /// Connects, migrates (unless MIGRATE_ON_START=false), creates the first admin, and builds the router.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        // Before the database: a bad manifest stops the start without touching it.
+        let trusted = TrustedDocuments::from_config(config)?;
         let state = build_state(config).await?;
         bootstrap::ensure_admin(&state, config).await?;
         blacklist::watch::spawn(state.clone(), config.blacklist_refresh());
         if !accounts::reaches_every_server(&state) {
             accounts::watch::spawn(state.clone()).await?;
         }
-        let router = server::router(state.clone(), config);
+        let router = server::router(state.clone(), config, trusted);
         Ok(Self {
             state,
             router,

@@ -64,6 +64,17 @@ pub enum AppEnv {
     Production,
 }
 
+/// How TRUSTED_DOCUMENTS is used.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum TrustedDocumentsMode {
+    /// Manifest documents are served by `documentId` and APQ hash (and APQ registers new ones),
+    /// and any other document still runs.
+    #[default]
+    Allow,
+    /// Only the manifest's documents run; any other is refused with DOCUMENT_NOT_TRUSTED.
+    Enforced,
+}
+
 /// Server configuration. Every field is an environment variable (or the matching `--flag`).
 #[derive(Debug, Clone, Args)]
 pub struct Config {
@@ -262,6 +273,17 @@ pub struct Config {
     /// whatever PLAYGROUND and INTROSPECTION say.
     #[arg(long, env = "APP_ENV", value_enum, default_value_t = AppEnv::Development)]
     pub app_env: AppEnv,
+
+    /// A persisted-documents manifest (a JSON object of sha256 to document, as GraphQL Code
+    /// Generator's client preset emits it), served by `documentId` and APQ hash. Unset: such
+    /// requests are answered PERSISTED_QUERY_NOT_SUPPORTED.
+    #[arg(long, env = "TRUSTED_DOCUMENTS")]
+    pub trusted_documents: Option<PathBuf>,
+
+    /// `allow`: other documents run too, and APQ may register them; `enforced`: only the
+    /// manifest's documents run (needs TRUSTED_DOCUMENTS).
+    #[arg(long, env = "TRUSTED_DOCUMENTS_MODE", value_enum, default_value_t = TrustedDocumentsMode::Allow)]
+    pub trusted_documents_mode: TrustedDocumentsMode,
 }
 
 impl Default for Config {
@@ -313,6 +335,8 @@ impl Default for Config {
             query_max_db_statements: defaults::QUERY_MAX_DB_STATEMENTS,
             document_cache_bytes: defaults::DOCUMENT_CACHE_BYTES,
             app_env: AppEnv::Development,
+            trusted_documents: None,
+            trusted_documents_mode: TrustedDocumentsMode::Allow,
         }
     }
 }
@@ -444,6 +468,11 @@ impl Config {
         anyhow::ensure!(
             self.http_max_connections > 0,
             "HTTP_MAX_CONNECTIONS must be at least 1"
+        );
+        anyhow::ensure!(
+            self.trusted_documents.is_some()
+                || self.trusted_documents_mode != TrustedDocumentsMode::Enforced,
+            "TRUSTED_DOCUMENTS_MODE=enforced needs TRUSTED_DOCUMENTS, the manifest to enforce"
         );
         Ok(())
     }

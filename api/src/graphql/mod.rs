@@ -8,5 +8,6 @@ pub mod mutation;
 pub mod query;
 pub mod schema;
 pub mod tokens;
+pub mod trusted;
 pub mod types;
 pub mod variables;

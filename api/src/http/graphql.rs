@@ -23,7 +23,9 @@ use axum::{
 };
 use serde_json::json;
 
-use super::{body_deadline::BODY_TIMED_OUT, client_ip::ClientIp, playground, server::HttpState};
+use super::{
+    body_deadline::BODY_TIMED_OUT, client_ip::ClientIp, document_ids, playground, server::HttpState,
+};
 use crate::{
     auth::RequestAuth,
     error::code,
@@ -120,10 +122,13 @@ pub async fn get(
         }
         return playground::page();
     }
-    let request = match async_graphql::http::parse_query_string(query_string) {
+    let mut request = match async_graphql::http::parse_query_string(query_string) {
         Ok(request) => request,
         Err(error) => return bad_request(StatusCode::BAD_REQUEST, &error.to_string()),
     };
+    if let Err(message) = document_ids::attach_from_uri(&uri, &mut request) {
+        return bad_request(StatusCode::BAD_REQUEST, &message);
+    }
     let operation_name = request.operation_name.clone();
     let deadline = Instant::now() + http.limits.timeout;
     let auth = http.state.sessions.authenticate(&headers).await;
@@ -155,12 +160,14 @@ struct Prepared {
 }
 
 /// [`prepare`] from the cache, or, for a document not in it, parsed once it is this request's turn
-/// (see [`HttpState::unvetted`]): the turn covers the parse, not the execution.
+/// (see [`HttpState::unvetted`]): the turn covers the parse, not the execution. A persisted
+/// document's id is resolved first, and in `enforced` mode an untrusted document goes no further.
 async fn prepare_in_turn(
     http: &HttpState,
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
     auth: &RequestAuth,
 ) -> Result<Prepared, Box<async_graphql::Response>> {
+    http.trusted.resolve(&mut request)?;
     let cached = http.documents.get(&request.query);
     let _turn = match cached {
         Some(_) => None,
@@ -335,16 +342,19 @@ impl FromRequest<Arc<HttpState>> for JsonBody {
             .map_err(|error| unreadable_body(&error.to_string()))?;
         // Reading is cheap; decoding a large body is not, so large ones take turns.
         let large = body.len() > SMALL_BODY_BYTES;
-        let request = Request::from_parts(parts, Body::from(body));
+        let request = Request::from_parts(parts, Body::from(body.clone()));
         let _permit = if large {
             http.unvetted.acquire().await.ok()
         } else {
             None
         };
-        GraphQLBatchRequest::<BadRequest>::from_request(request, http)
+        let mut batch = GraphQLBatchRequest::<BadRequest>::from_request(request, http)
             .await
-            .map(|batch| Self(batch.into_inner()))
-            .map_err(IntoResponse::into_response)
+            .map_err(IntoResponse::into_response)?
+            .into_inner();
+        document_ids::attach_from_body(&body, &mut batch)
+            .map_err(|message| bad_request(StatusCode::BAD_REQUEST, &message))?;
+        Ok(Self(batch))
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod body_deadline;
 pub mod client_ip;
 pub mod connection;
+pub mod document_ids;
 pub mod enforce;
 pub mod graphql;
 pub mod health;

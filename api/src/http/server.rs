@@ -22,6 +22,7 @@ use crate::{
     graphql::{
         documents::DocumentCache,
         schema::{ApiSchema, build_schema},
+        trusted::TrustedDocuments,
     },
     state::AppState,
 };
@@ -33,6 +34,8 @@ pub struct HttpState {
     pub limits: Limits,
     pub trusted_proxies: Arc<[IpNet]>,
     pub documents: DocumentCache,
+    /// TRUSTED_DOCUMENTS: what `documentId` and APQ hashes name, and in `enforced` mode all that runs.
+    pub trusted: TrustedDocuments,
     pub state: AppState,
     pub dependency_timeout: Duration,
     pub request_ids: RequestIds,
@@ -43,7 +46,7 @@ pub struct HttpState {
     pub unvetted: Semaphore,
 }
 
-pub fn router(state: AppState, config: &Config) -> Router {
+pub fn router(state: AppState, config: &Config, trusted: TrustedDocuments) -> Router {
     let http = Arc::new(HttpState {
         schema: build_schema(state.clone(), config),
         limits: Limits {
@@ -58,6 +61,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         },
         trusted_proxies: config.trusted_proxies.clone().into(),
         documents: DocumentCache::new(config.document_cache_bytes),
+        trusted,
         state,
         dependency_timeout: config.dependency_timeout(),
         request_ids: RequestIds::new(),
