@@ -8,6 +8,7 @@ mod blacklist;
 mod blacklist_races;
 mod enforcement;
 mod faults;
+mod graphql_over_http;
 mod guards;
 mod helpers;
 mod hostile_documents;

@@ -4,8 +4,10 @@
 pub mod body_deadline;
 pub mod client_ip;
 pub mod connection;
+pub mod cors;
 pub mod enforce;
 pub mod graphql;
 pub mod health;
+pub mod media;
 pub mod request_id;
 pub mod server;
