@@ -6,6 +6,7 @@ mod auth;
 mod batches;
 mod blacklist;
 mod blacklist_races;
+mod cors;
 mod enforcement;
 mod faults;
 mod graphql_over_http;
