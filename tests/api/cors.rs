@@ -51,7 +51,7 @@ async fn preflight(app: &TestApp, origin: &str) -> Response {
         .expect("request reaches the server")
 }
 
-fn header<'a>(response: &'a Response, name: impl reqwest::header::AsHeaderName) -> Option<&'a str> {
+fn header(response: &Response, name: impl reqwest::header::AsHeaderName) -> Option<&str> {
     response
         .headers()
         .get(name)

@@ -27,7 +27,7 @@ use serde_json::json;
 use super::{
     body_deadline::BODY_TIMED_OUT,
     client_ip::ClientIp,
-    media::{self, Answer, Answers, ResponseMedia},
+    media::{self, Answer, ResponseMedia},
     server::HttpState,
 };
 use crate::{
@@ -66,7 +66,7 @@ pub async fn execute(
     match request {
         BatchRequest::Single(request) => {
             let answer = answer(&http, request, &headers, client, deadline).await;
-            media::respond(media, Answers::Single(answer))
+            media::respond(media, answer)
         }
         BatchRequest::Batch(requests) => {
             if requests.len() > http.limits.max_batch {
@@ -82,7 +82,7 @@ pub async fn execute(
             for request in requests {
                 responses.push(answer(&http, request, &headers, client, deadline).await);
             }
-            media::respond(media, Answers::Batch(responses))
+            media::respond_batch(media, responses)
         }
     }
 }
@@ -140,7 +140,7 @@ pub async fn get(
     let auth = http.state.sessions.authenticate(&headers).await;
     let mut prepared = match prepare_in_turn(&http, request, &auth).await {
         Ok(prepared) => prepared,
-        Err(refused) => return media::respond(media, Answers::Single(Answer::refused(*refused))),
+        Err(refused) => return media::respond(media, Answer::refused(*refused)),
     };
     // A GET must not change anything: links and prefetches would otherwise fire mutations.
     let is_mutation = prepared
@@ -156,7 +156,7 @@ pub async fn get(
     let answer = tokio::time::timeout_at(deadline.into(), run(&http, prepared, auth, client))
         .await
         .unwrap_or_else(|_| timed_out());
-    media::respond(media, Answers::Single(answer))
+    media::respond(media, answer)
 }
 
 /// A request ready to run, and the document to cache if it passes validation.

@@ -59,12 +59,9 @@ impl ResponseMedia {
         }
     }
 
-    fn status(self, answers: &Answers) -> StatusCode {
-        match (self, answers) {
-            (Self::GraphQLResponseJson, Answers::Single(answer)) if answer.refused => {
-                StatusCode::BAD_REQUEST
-            }
-            // A batch holds several outcomes; each entry says its own.
+    fn status(self, answer: &Answer) -> StatusCode {
+        match self {
+            Self::GraphQLResponseJson if answer.refused => StatusCode::BAD_REQUEST,
             _ => StatusCode::OK,
         }
     }
@@ -190,27 +187,24 @@ impl Answer {
     }
 }
 
-/// What one POST or GET answers: one operation, or a batch of them in order.
-pub enum Answers {
-    Single(Answer),
-    Batch(Vec<Answer>),
+/// The HTTP response for one operation, served as `media` with the status it calls for.
+pub fn respond(media: ResponseMedia, mut answer: Answer) -> Response {
+    let status = media.status(&answer);
+    let headers = std::mem::take(&mut answer.response.http_headers);
+    let mut response = serve(media, status, &answer.into_json());
+    response.headers_mut().extend(headers);
+    response
 }
 
-/// The HTTP response for `answers`, served as `media` with the status it calls for.
-pub fn respond(media: ResponseMedia, answers: Answers) -> Response {
-    let status = media.status(&answers);
-    let (body, headers) = match answers {
-        Answers::Single(mut answer) => {
-            let headers = std::mem::take(&mut answer.response.http_headers);
-            (answer.into_json(), headers)
-        }
-        Answers::Batch(answers) => (
-            Value::Array(answers.into_iter().map(Answer::into_json).collect()),
-            Default::default(),
-        ),
-    };
+/// The HTTP response for a batch, in order: always 200, since its entries may differ and each
+/// says its own outcome.
+pub fn respond_batch(media: ResponseMedia, answers: Vec<Answer>) -> Response {
+    let body = Value::Array(answers.into_iter().map(Answer::into_json).collect());
+    serve(media, StatusCode::OK, &body)
+}
+
+fn serve(media: ResponseMedia, status: StatusCode, body: &Value) -> Response {
     let mut response = (status, body.to_string()).into_response();
-    response.headers_mut().extend(headers);
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
