@@ -178,6 +178,12 @@ pub struct Config {
     #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
     pub trusted_proxies: Vec<IpNet>,
 
+    /// Browser origins (comma-separated `scheme://host[:port]`, exact) whose pages may call the
+    /// API cross-origin, or `*` for any. Empty: same-origin pages only. Credentials (cookies) are
+    /// never allowed: tokens travel in headers.
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
+    pub cors_allowed_origins: Vec<AllowedOrigin>,
+
     /// Failed logins per username (or client id) from one client address before further
     /// attempts at that name from there are refused.
     #[arg(long, env = "LOGIN_MAX_FAILURES", default_value_t = defaults::LOGIN_MAX_FAILURES)]
@@ -314,6 +320,7 @@ impl Default for Config {
             service_token_default_ttl_secs: defaults::SERVICE_TOKEN_DEFAULT_TTL_SECS,
             service_token_max_ttl_secs: defaults::SERVICE_TOKEN_MAX_TTL_SECS,
             trusted_proxies: Vec::new(),
+            cors_allowed_origins: Vec::new(),
             login_max_failures: defaults::LOGIN_MAX_FAILURES,
             login_failure_window_secs: defaults::LOGIN_FAILURE_WINDOW_SECS,
             login_max_failures_per_name: None,
@@ -474,6 +481,11 @@ impl Config {
                 || self.trusted_documents_mode != TrustedDocumentsMode::Enforced,
             "TRUSTED_DOCUMENTS_MODE=enforced needs TRUSTED_DOCUMENTS, the manifest to enforce"
         );
+        anyhow::ensure!(
+            self.cors_allowed_origins.len() <= 1
+                || !self.cors_allowed_origins.contains(&AllowedOrigin::Any),
+            "CORS_ALLOWED_ORIGINS is either `*` alone or a list of origins, not both"
+        );
         Ok(())
     }
 }
@@ -485,6 +497,73 @@ pub fn cores_but_one() -> usize {
         .map_or(1, usize::from)
         .saturating_sub(1)
         .max(1)
+}
+
+/// An origin allowed to call the API from a browser page on another origin (CORS_ALLOWED_ORIGINS).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowedOrigin {
+    /// `*`: any origin. Safe only because no credentials (cookies) are ever allowed: a page on
+    /// another origin can use a token only if it already holds it.
+    Any,
+    /// One origin exactly as a browser sends it in `Origin`: `scheme://host[:port]`, lower case.
+    Exact(String),
+}
+
+/// `*`, or `http(s)://host[:port]` with no path, user, query or default port: a browser never
+/// sends those in `Origin`, so such an entry could never match and is a mistake worth stopping on.
+fn parse_origin(value: &str) -> Result<AllowedOrigin, String> {
+    let value = value.trim();
+    if value == "*" {
+        return Ok(AllowedOrigin::Any);
+    }
+    let refuse =
+        |why: &str| format!("`{value}` is not an origin ({why}); write scheme://host[:port]");
+    let origin = value.to_ascii_lowercase();
+    let (scheme, authority) = origin
+        .split_once("://")
+        .ok_or_else(|| refuse("no scheme"))?;
+    let default_port = match scheme {
+        "http" => "80",
+        "https" => "443",
+        _ => return Err(refuse("the scheme must be http or https")),
+    };
+    if authority.contains(['/', '?', '#']) {
+        return Err(refuse(
+            "an origin has no path, query or fragment, not even a trailing /",
+        ));
+    }
+    if authority.contains('@') {
+        return Err(refuse("an origin has no user name"));
+    }
+    // A bracketed IPv6 address holds colons of its own: the port follows the closing bracket.
+    let host_end = authority.rfind(']').map_or(0, |bracket| bracket + 1);
+    let (host, port) = match authority[host_end..].rfind(':') {
+        Some(colon) => {
+            let colon = host_end + colon;
+            (&authority[..colon], Some(&authority[colon + 1..]))
+        }
+        None => (authority, None),
+    };
+    let host_is_sane = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '[' | ']' | ':'));
+    if !host_is_sane {
+        return Err(refuse(
+            "the host is empty or has characters a host cannot have",
+        ));
+    }
+    if let Some(port) = port {
+        if port.parse::<u16>().map_or(true, |port| port == 0) {
+            return Err(refuse("the port must be a number from 1 to 65535"));
+        }
+        if port == default_port {
+            return Err(refuse(
+                "browsers leave the scheme's default port out of an origin",
+            ));
+        }
+    }
+    Ok(AllowedOrigin::Exact(origin))
 }
 
 fn parse_net(value: &str) -> Result<IpNet, String> {
@@ -505,4 +584,47 @@ fn parse_share(value: &str) -> Result<f64, String> {
 
 fn parse_secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
     Ok(SecretString::from(value.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{AllowedOrigin, parse_origin};
+
+    #[test]
+    fn an_origin_is_kept_as_a_browser_sends_it() {
+        let exact = |origin: &str| Ok(AllowedOrigin::Exact(origin.to_owned()));
+        assert_eq!(
+            parse_origin("https://app.example.com"),
+            exact("https://app.example.com")
+        );
+        assert_eq!(
+            parse_origin(" HTTP://127.0.0.1:5173 "),
+            exact("http://127.0.0.1:5173")
+        );
+        assert_eq!(
+            parse_origin("http://[::1]:8080"),
+            exact("http://[::1]:8080")
+        );
+        assert_eq!(parse_origin("*"), Ok(AllowedOrigin::Any));
+    }
+
+    #[test]
+    fn what_no_browser_sends_as_an_origin_is_refused() {
+        for value in [
+            "app.example.com",
+            "ftp://app.example.com",
+            "https://app.example.com/",
+            "https://app.example.com/path",
+            "https://user@app.example.com",
+            "https://app.example.com:443",
+            "http://app.example.com:80",
+            "https://app.example.com:99999",
+            "https://app.example.com:0",
+            "https://",
+            "https://app example.com",
+            "",
+        ] {
+            assert!(parse_origin(value).is_err(), "{value} was accepted");
+        }
+    }
 }

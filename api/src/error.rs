@@ -16,6 +16,8 @@ pub mod code {
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
     pub const TOO_MANY_REQUESTS: &str = "TOO_MANY_REQUESTS";
     pub const TIMEOUT: &str = "TIMEOUT";
+    /// The `Accept` header allows neither GraphQL response media type (HTTP 406).
+    pub const NOT_ACCEPTABLE: &str = "NOT_ACCEPTABLE";
 }
 
 /// `extensions.reason` of a request refused because its address is on the blacklist.

@@ -7,10 +7,10 @@ use std::{
 };
 
 use async_graphql::{
-    BatchRequest, BatchResponse, ParseRequestError, ServerError,
+    BatchRequest, ParseRequestError, ServerError,
     parser::types::{ExecutableDocument, OperationType},
 };
-use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
+use async_graphql_axum::GraphQLBatchRequest;
 use axum::{
     Extension, Json,
     body::Body,
@@ -24,7 +24,12 @@ use axum::{
 use serde_json::json;
 
 use super::{
-    body_deadline::BODY_TIMED_OUT, client_ip::ClientIp, document_ids, playground, server::HttpState,
+    body_deadline::BODY_TIMED_OUT,
+    client_ip::ClientIp,
+    document_ids,
+    media::{self, Answer, ResponseMedia},
+    playground,
+    server::HttpState,
 };
 use crate::{
     auth::RequestAuth,
@@ -57,13 +62,14 @@ pub async fn execute(
     State(http): State<Arc<HttpState>>,
     Extension(client): Extension<ClientIp>,
     headers: HeaderMap,
+    media: ResponseMedia,
     JsonBody(request): JsonBody,
 ) -> Response {
     let deadline = Instant::now() + http.limits.timeout;
     match request {
         BatchRequest::Single(request) => {
-            let response = answer(&http, request, &headers, client, deadline).await;
-            GraphQLResponse::from(response).into_response()
+            let answer = answer(&http, request, &headers, client, deadline).await;
+            media::respond(media, answer)
         }
         BatchRequest::Batch(requests) => {
             if requests.len() > http.limits.max_batch {
@@ -79,7 +85,7 @@ pub async fn execute(
             for request in requests {
                 responses.push(answer(&http, request, &headers, client, deadline).await);
             }
-            GraphQLResponse::from(BatchResponse::Batch(responses)).into_response()
+            media::respond_batch(media, responses)
         }
     }
 }
@@ -91,7 +97,7 @@ async fn answer(
     headers: &HeaderMap,
     client: ClientIp,
     deadline: Instant,
-) -> async_graphql::Response {
+) -> Answer {
     if Instant::now() >= deadline {
         return timed_out();
     }
@@ -99,7 +105,7 @@ async fn answer(
         let auth = http.state.sessions.authenticate(headers).await;
         match prepare_in_turn(http, request, &auth).await {
             Ok(prepared) => run(http, prepared, auth, client).await,
-            Err(refused) => *refused,
+            Err(refused) => Answer::refused(*refused),
         }
     };
     // On timeout the execution future is dropped: an open transaction rolls back, nothing is half-written.
@@ -113,6 +119,7 @@ pub async fn get(
     State(http): State<Arc<HttpState>>,
     Extension(client): Extension<ClientIp>,
     headers: HeaderMap,
+    media: Result<ResponseMedia, Response>,
     uri: Uri,
 ) -> Response {
     let query_string = uri.query().unwrap_or_default();
@@ -122,6 +129,11 @@ pub async fn get(
         }
         return playground::page();
     }
+    // Only a query is negotiated: the playground is HTML, whatever a GraphQL client accepts.
+    let media = match media {
+        Ok(media) => media,
+        Err(not_acceptable) => return not_acceptable,
+    };
     let mut request = match async_graphql::http::parse_query_string(query_string) {
         Ok(request) => request,
         Err(error) => return bad_request(StatusCode::BAD_REQUEST, &error.to_string()),
@@ -134,7 +146,7 @@ pub async fn get(
     let auth = http.state.sessions.authenticate(&headers).await;
     let mut prepared = match prepare_in_turn(&http, request, &auth).await {
         Ok(prepared) => prepared,
-        Err(refused) => return GraphQLResponse::from(*refused).into_response(),
+        Err(refused) => return media::respond(media, Answer::refused(*refused)),
     };
     // A GET must not change anything: links and prefetches would otherwise fire mutations.
     let is_mutation = prepared
@@ -147,10 +159,10 @@ pub async fn get(
             "mutations must be sent with POST",
         );
     }
-    let response = tokio::time::timeout_at(deadline.into(), run(&http, prepared, auth, client))
+    let answer = tokio::time::timeout_at(deadline.into(), run(&http, prepared, auth, client))
         .await
         .unwrap_or_else(|_| timed_out());
-    GraphQLResponse::from(response).into_response()
+    media::respond(media, answer)
 }
 
 /// A request ready to run, and the document to cache if it passes validation.
@@ -261,32 +273,39 @@ async fn run(
     Prepared { request, fresh }: Prepared,
     auth: RequestAuth,
     client: ClientIp,
-) -> async_graphql::Response {
+) -> Answer {
     let request = request.data(auth).data(client);
     let mut response = http.schema.execute(request).await;
+    let validated = passed_validation(&response);
     if let Some((query, parsed)) = fresh
-        && passed_validation(&response)
+        && validated
     {
         http.documents.remember(&query, parsed);
     }
     error_codes::fill_missing(&mut response);
-    response
+    if validated {
+        Answer::executed(response)
+    } else {
+        Answer::refused(response)
+    }
 }
 
-/// Whether execution got past validation: a document refused there has no data and only
-/// errors located nowhere, while an error raised by a field names its path.
+/// Whether execution got past validation (and variable coercion): a document refused there has no
+/// data and only errors located nowhere, while an error raised by a field names its path.
 fn passed_validation(response: &async_graphql::Response) -> bool {
     response.data != async_graphql::Value::Null
         || response.errors.iter().any(|error| !error.path.is_empty())
 }
 
-fn timed_out() -> async_graphql::Response {
+/// Execution may have begun, so the answer keeps its `data` entry (null) and a 200: the request
+/// itself was sound.
+fn timed_out() -> Answer {
     let mut error = ServerError::new("the request took too long and was stopped", None);
     error
         .extensions
         .get_or_insert_with(Default::default)
         .set("code", code::TIMEOUT);
-    async_graphql::Response::from_errors(vec![error])
+    Answer::executed(async_graphql::Response::from_errors(vec![error]))
 }
 
 /// Every /graphql answer may carry a token (`login`, `serviceLogin`) or private rows: no browser

@@ -4,10 +4,12 @@
 pub mod body_deadline;
 pub mod client_ip;
 pub mod connection;
+pub mod cors;
 pub mod document_ids;
 pub mod enforce;
 pub mod graphql;
 pub mod health;
+pub mod media;
 pub mod playground;
 pub mod request_id;
 pub mod server;

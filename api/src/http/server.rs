@@ -12,7 +12,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use super::{
     connection::{self, Timeouts},
-    enforce,
+    cors, enforce,
     graphql::{self, Limits},
     health, playground,
     request_id::RequestIds,
@@ -68,7 +68,7 @@ pub fn router(state: AppState, config: &Config, trusted: TrustedDocuments) -> Ro
         body_limit: config.request_body_limit_bytes,
         unvetted: Semaphore::new(config::cores_but_one()),
     });
-    Router::new()
+    let router = Router::new()
         .route(
             "/graphql",
             get(graphql::get)
@@ -83,7 +83,12 @@ pub fn router(state: AppState, config: &Config, trusted: TrustedDocuments) -> Ro
             enforce::front_door,
         ))
         .with_state(http)
-        .layer(CatchPanicLayer::custom(graphql::panic_response))
+        .layer(CatchPanicLayer::custom(graphql::panic_response));
+    // Outermost, so that every answer, refusals and panics included, carries the CORS headers.
+    match cors::layer(&config.cors_allowed_origins) {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
 }
 
 /// What one client may hold: connections (HTTP_MAX_CONNECTIONS) and time (see `connection`).
