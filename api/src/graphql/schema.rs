@@ -1,11 +1,11 @@
 //! Building the schema once, with the shared state its resolvers read.
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 
-use super::{mutation::MutationRoot, query::QueryRoot};
+use super::{mutation::MutationRoot, query::QueryRoot, subscription::SubscriptionRoot};
 use crate::{config::Config, state::AppState};
 
-pub type ApiSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 pub fn build_schema(state: AppState, config: &Config) -> ApiSchema {
     let builder = schema_builder()
@@ -28,10 +28,10 @@ pub fn sdl() -> String {
     schema_builder().finish().sdl()
 }
 
-fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
 }

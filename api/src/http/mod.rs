@@ -1,5 +1,5 @@
-//! HTTP: the axum router, the /graphql endpoint, health checks, and serving connections within
-//! their limits with graceful shutdown.
+//! HTTP: the axum router, the /graphql endpoint (and its WebSocket subscriptions), health checks,
+//! and serving connections within their limits with graceful shutdown.
 
 pub mod body_deadline;
 pub mod client_ip;
@@ -9,3 +9,4 @@ pub mod graphql;
 pub mod health;
 pub mod request_id;
 pub mod server;
+pub mod websocket;
