@@ -30,6 +30,7 @@ mod revocation;
 mod revocation_races;
 mod schema;
 mod service_tokens;
+mod subscriptions;
 mod slow_clients;
 mod throttling;
 mod unavailable;
