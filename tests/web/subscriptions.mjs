@@ -76,9 +76,11 @@ for (let attempt = 0; attempt < 10 && !event; attempt += 1) {
   const seen = new Promise((resolve) => {
     onEvent = resolve;
   });
-  await gql('mutation($ip: String!) { createBlacklistEntry(input: { ip: $ip }) { id } }', {
-    ip: `203.0.113.${attempt + 9}`,
-  });
+  await gql(
+    'mutation($ip: String!) { createBlacklistEntry(input: { ip: $ip }) { id } }',
+    { ip: `203.0.113.${attempt + 9}` },
+    token,
+  );
   await within(1_000, seen, 'an event').catch(() => {});
   event = events[0];
 }
