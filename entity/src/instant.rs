@@ -18,7 +18,9 @@ use sea_orm::{
 /// The range is MySQL's `DATETIME` range, the narrowest of the three databases, applied on all
 /// of them. Within it every backend orders instants correctly, SQLite's text included (four-digit
 /// years only).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 // Only instants this server stored are ever serialised, so reading one back needs no range check.
 #[serde(transparent)]
 pub struct Instant(DateTime<Utc>);

@@ -30,7 +30,7 @@ mod revocation;
 mod revocation_races;
 mod schema;
 mod service_tokens;
-mod subscriptions;
 mod slow_clients;
+mod subscriptions;
 mod throttling;
 mod unavailable;

@@ -101,7 +101,10 @@ async fn initialised(app: &TestApp, payload: Value) -> Socket {
         json!({ "type": "connection_init", "payload": payload }),
     )
     .await;
-    assert_eq!(receive(&mut socket).await, json!({ "type": "connection_ack" }));
+    assert_eq!(
+        receive(&mut socket).await,
+        json!({ "type": "connection_ack" })
+    );
     socket
 }
 
@@ -122,7 +125,8 @@ async fn subscribed(app: &TestApp, token: &str) -> Socket {
 }
 
 async fn reader_token(app: &TestApp) -> String {
-    app.token_with_permissions(READER, &["blacklist:read"]).await
+    app.token_with_permissions(READER, &["blacklist:read"])
+        .await
 }
 
 async fn create_entry(app: &TestApp, token: &str, ip: &str) -> String {
@@ -161,7 +165,10 @@ async fn a_subscriber_receives_created_updated_and_deleted_entries(backend: Back
     // Assert
     assert!(updated["errors"].is_null(), "{updated}");
     assert!(deleted["errors"].is_null(), "{deleted}");
-    assert_eq!(receive(&mut socket).await, event("CREATED", "192.0.2.7", None));
+    assert_eq!(
+        receive(&mut socket).await,
+        event("CREATED", "192.0.2.7", None)
+    );
     assert_eq!(
         receive(&mut socket).await,
         event("UPDATED", "192.0.2.7", Some("seen"))
@@ -312,7 +319,10 @@ async fn an_idle_token_ends_its_subscription_which_does_not_keep_it_alive(backen
     // Assert
     assert_eq!(code, 4403);
     let lived = at - last_use;
-    assert!(lived <= idle + WITHIN, "closed {lived:?} after the last use");
+    assert!(
+        lived <= idle + WITHIN,
+        "closed {lived:?} after the last use"
+    );
 }
 
 async fn a_token_past_its_expiry_ends_its_subscription(backend: Backend) {
@@ -384,7 +394,10 @@ async fn open_sockets_count_against_the_connection_cap(backend: Backend) {
         .expect("a response");
 
     // Assert
-    assert!(waited.is_err(), "a third connection was served beside two sockets");
+    assert!(
+        waited.is_err(),
+        "a third connection was served beside two sockets"
+    );
     assert_eq!(served.status(), 200);
 }
 
@@ -447,8 +460,14 @@ mod across_instances {
 async fn the_graphql_ws_client_receives_a_change_and_is_closed_by_its_logout(backend: Backend) {
     // Arrange
     let app = spawn_app(backend).await;
-    app.create_user(READER, "reader-password", &["blacklist:read", "blacklist:create"], None, None)
-        .await;
+    app.create_user(
+        READER,
+        "reader-password",
+        &["blacklist:read", "blacklist:create"],
+        None,
+        None,
+    )
+    .await;
 
     // Act
     let output = node::run(

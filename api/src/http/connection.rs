@@ -22,9 +22,7 @@ use std::{
 };
 
 use axum::{Router, extract::ConnectInfo, response::Response};
-use hyper::{
-    Request, body::Incoming, header::UPGRADE, server::conn::http1, service::service_fn,
-};
+use hyper::{Request, body::Incoming, header::UPGRADE, server::conn::http1, service::service_fn};
 use hyper_util::rt::TokioIo;
 use tokio::{
     io::{AsyncRead, AsyncWrite, ReadBuf},

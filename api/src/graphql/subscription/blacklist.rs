@@ -37,7 +37,10 @@ fn follow(changes: Receiver<Arc<ChangeEvent>>) -> impl Stream<Item = BlacklistCh
         match changes.recv().await {
             Ok(event) => Some((BlacklistChange(event), changes)),
             Err(RecvError::Lagged(missed)) => {
-                tracing::warn!(missed, "a blacklist subscriber fell behind; ending its subscription");
+                tracing::warn!(
+                    missed,
+                    "a blacklist subscriber fell behind; ending its subscription"
+                );
                 None
             }
             Err(RecvError::Closed) => None,

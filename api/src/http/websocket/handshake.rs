@@ -5,10 +5,7 @@
 use async_graphql::http::ClientMessage;
 use axum::{
     extract::ws::{Message, WebSocket},
-    http::{
-        HeaderMap, HeaderName, HeaderValue,
-        header::AUTHORIZATION,
-    },
+    http::{HeaderMap, HeaderName, HeaderValue, header::AUTHORIZATION},
 };
 use futures_util::{StreamExt, stream::SplitStream};
 
@@ -114,7 +111,11 @@ mod tests {
             json!({ "x-auth-token": "abc", "other": 1 }),
         ] {
             let headers = credentials(&payload).expect("readable credentials");
-            assert_eq!(presented_token(&headers), PresentedToken::Token("abc"), "{payload}");
+            assert_eq!(
+                presented_token(&headers),
+                PresentedToken::Token("abc"),
+                "{payload}"
+            );
         }
     }
 

@@ -70,9 +70,7 @@ pub async fn upgrade(State(http): State<Arc<HttpState>>, request: Request, next:
         .protocols([PROTOCOL])
         .max_message_size(http.body_limit)
         .max_frame_size(http.body_limit)
-        .on_upgrade(move |websocket| {
-            socket::serve(websocket, http, client, lease).instrument(span)
-        })
+        .on_upgrade(move |websocket| socket::serve(websocket, http, client, lease).instrument(span))
         .into_response()
 }
 

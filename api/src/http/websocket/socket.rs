@@ -20,7 +20,7 @@ use axum::{
 use futures_util::{SinkExt, StreamExt, future, stream, stream::SplitSink};
 use tokio::time::{Instant, MissedTickBehavior, interval_at};
 
-use super::handshake::{self, FORBIDDEN, INIT_TIMEOUT, CloseReason, STORE_UNAVAILABLE};
+use super::handshake::{self, CloseReason, FORBIDDEN, INIT_TIMEOUT, STORE_UNAVAILABLE};
 use crate::{
     auth::{Principal, RequestAuth, request::Session},
     http::{client_ip::ClientIp, connection::ConnectionLease, server::HttpState},
