@@ -401,8 +401,31 @@ async fn open_sockets_count_against_the_connection_cap(backend: Backend) {
     assert_eq!(served.status(), 200);
 }
 
+async fn the_http_timeouts_do_not_cut_an_open_socket(backend: Backend) {
+    // Arrange
+    let timeout = Duration::from_millis(200);
+    let app = spawn_app_with(backend, |config| {
+        config.http_header_read_timeout_ms = timeout.as_millis() as u64;
+        config.http_keep_alive_timeout_ms = timeout.as_millis() as u64;
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let mut socket = subscribed(&app, &reader_token(&app).await).await;
+
+    // Act: a quiet socket, for several times the HTTP timeouts.
+    tokio::time::sleep(timeout * 4).await;
+    create_entry(&app, &admin, "192.0.2.8").await;
+
+    // Assert
+    assert_eq!(
+        receive(&mut socket).await,
+        event("CREATED", "192.0.2.8", None)
+    );
+}
+
 crate::on_backends!([sqlite, postgres] [
     a_subscriber_receives_created_updated_and_deleted_entries,
+    the_http_timeouts_do_not_cut_an_open_socket,
     subscribing_without_blacklist_read_is_forbidden,
     a_handshake_without_a_live_token_is_closed_with_4403,
     a_socket_that_never_sends_connection_init_is_closed_with_4408,
