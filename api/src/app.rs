@@ -10,7 +10,7 @@ use crate::{
     auth::{
         jwt::JwtKeys, liveness, password::Passwords, session::Sessions, throttle::LoginThrottle,
     },
-    blacklist::{self, Blacklist},
+    blacklist::{self, Blacklist, feed::ChangeFeed},
     bootstrap,
     config::Config,
     db,
@@ -33,6 +33,7 @@ impl App {
         let state = build_state(config).await?;
         bootstrap::ensure_admin(&state, config).await?;
         blacklist::watch::spawn(state.clone(), config.blacklist_refresh());
+        state.blacklist_feed.start().await;
         if !accounts::reaches_every_server(&state) {
             accounts::watch::spawn(state.clone()).await?;
         }
@@ -73,5 +74,6 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
         sessions: Sessions::new(config, keys, store),
         passwords,
         blacklist,
+        blacklist_feed: ChangeFeed::from_config(config)?,
     })
 }

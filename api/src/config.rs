@@ -48,6 +48,8 @@ pub mod defaults {
     pub const HTTP_KEEP_ALIVE_TIMEOUT_MS: u64 = 75_000;
     /// Well under the usual 1024-descriptor soft limit once the database pool has its share.
     pub const HTTP_MAX_CONNECTIONS: u32 = 768;
+    pub const WS_CONNECTION_INIT_TIMEOUT_MS: u64 = 5_000;
+    pub const WS_TOKEN_RECHECK_MS: u64 = 500;
     /// GraphiQL's full introspection query has 175 tokens; this leaves room for any hand-written
     /// query while a parsed document stays under half a MiB (see `graphql::documents`).
     pub const QUERY_MAX_TOKENS: usize = 2_000;
@@ -263,6 +265,17 @@ pub struct Config {
     /// closes: they wait in the kernel's listen backlog.
     #[arg(long, env = "HTTP_MAX_CONNECTIONS", default_value_t = defaults::HTTP_MAX_CONNECTIONS)]
     pub http_max_connections: u32,
+
+    /// A WebSocket on /graphql that has not sent `connection_init` within this many milliseconds
+    /// of its upgrade is closed with 4408.
+    #[arg(long, env = "WS_CONNECTION_INIT_TIMEOUT_MS", default_value_t = defaults::WS_CONNECTION_INIT_TIMEOUT_MS)]
+    pub ws_connection_init_timeout_ms: u64,
+
+    /// How often, in milliseconds, an open WebSocket checks that its token is still alive and
+    /// keeps its permissions; it closes with 4403 once not. One token-store read per socket per period.
+    #[arg(long, env = "WS_TOKEN_RECHECK_MS", default_value_t = defaults::WS_TOKEN_RECHECK_MS)]
+    pub ws_token_recheck_ms: u64,
+
     /// Most lexical tokens a document may have; counted before it is parsed.
     #[arg(long, env = "QUERY_MAX_TOKENS", default_value_t = defaults::QUERY_MAX_TOKENS)]
     pub query_max_tokens: usize,
@@ -338,6 +351,8 @@ impl Default for Config {
             http_body_read_timeout_ms: defaults::HTTP_BODY_READ_TIMEOUT_MS,
             http_keep_alive_timeout_ms: defaults::HTTP_KEEP_ALIVE_TIMEOUT_MS,
             http_max_connections: defaults::HTTP_MAX_CONNECTIONS,
+            ws_connection_init_timeout_ms: defaults::WS_CONNECTION_INIT_TIMEOUT_MS,
+            ws_token_recheck_ms: defaults::WS_TOKEN_RECHECK_MS,
             query_max_tokens: defaults::QUERY_MAX_TOKENS,
             query_max_db_statements: defaults::QUERY_MAX_DB_STATEMENTS,
             document_cache_bytes: defaults::DOCUMENT_CACHE_BYTES,
@@ -485,6 +500,14 @@ impl Config {
             self.cors_allowed_origins.len() <= 1
                 || !self.cors_allowed_origins.contains(&AllowedOrigin::Any),
             "CORS_ALLOWED_ORIGINS is either `*` alone or a list of origins, not both"
+        );
+        anyhow::ensure!(
+            self.ws_connection_init_timeout_ms > 0,
+            "WS_CONNECTION_INIT_TIMEOUT_MS must be at least 1"
+        );
+        anyhow::ensure!(
+            (1..=1_000).contains(&self.ws_token_recheck_ms),
+            "WS_TOKEN_RECHECK_MS must be 1 to 1000: a dead token must end its subscriptions within a second"
         );
         Ok(())
     }

@@ -4,7 +4,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     auth::{password::Passwords, session::Sessions, throttle::LoginThrottle},
-    blacklist::Blacklist,
+    blacklist::{Blacklist, feed::ChangeFeed},
 };
 
 #[derive(Clone)]
@@ -14,4 +14,6 @@ pub struct AppState {
     pub passwords: Passwords,
     pub throttle: LoginThrottle,
     pub blacklist: Blacklist,
+    /// Committed blacklist changes, for subscribers.
+    pub blacklist_feed: ChangeFeed,
 }

@@ -1,10 +1,12 @@
 //! A blocked IP address or CIDR block, with JEECG-style audit fields.
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::Instant;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+// Serialisable so that a change can travel to the other instances (the blacklist change feed).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "blacklist_entry")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

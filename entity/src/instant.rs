@@ -18,7 +18,11 @@ use sea_orm::{
 /// The range is MySQL's `DATETIME` range, the narrowest of the three databases, applied on all
 /// of them. Within it every backend orders instants correctly, SQLite's text included (four-digit
 /// years only).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+// Only instants this server stored are ever serialised, so reading one back needs no range check.
+#[serde(transparent)]
 pub struct Instant(DateTime<Utc>);
 
 /// 1000-01-01T00:00:00Z in microseconds since the Unix epoch.

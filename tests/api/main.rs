@@ -35,6 +35,7 @@ mod revocation_races;
 mod schema;
 mod service_tokens;
 mod slow_clients;
+mod subscriptions;
 mod throttling;
 mod trusted_documents;
 mod unavailable;

@@ -14,6 +14,9 @@ pub const X_AUTH_TOKEN: &str = "x-auth-token";
 pub struct Session {
     pub jti: Uuid,
     pub principal: Principal,
+    /// The token's absolute expiry (JWT `exp`, seconds since 1970): what outlives one request
+    /// (a subscription) must end by it.
+    pub expires_at: i64,
 }
 
 /// The outcome of authenticating one request. Kept whole rather than failing early, so that public

@@ -125,6 +125,7 @@ impl Sessions {
                 RequestAuth::Authenticated(Session {
                     jti: claims.jti,
                     principal,
+                    expires_at: claims.exp,
                 })
             }
             Ok(_) => RequestAuth::Rejected,
@@ -133,6 +134,17 @@ impl Sessions {
                 RequestAuth::StoreUnavailable
             }
         }
+    }
+
+    /// The session's principal as the store holds it now, or `None` once the token is dead
+    /// (logged out, revoked, idle too long, past its `exp`). Renews nothing: for what holds a
+    /// session open without using it (a subscription), so it cannot keep its token alive.
+    pub async fn recheck(&self, session: &Session) -> Result<Option<Principal>, StoreError> {
+        if Utc::now().timestamp() >= session.expires_at {
+            return Ok(None);
+        }
+        let principal = self.store.peek(session.jti).await?;
+        Ok(principal.filter(|principal| principal.subject_id == session.principal.subject_id))
     }
 
     /// Kills every live token of a user or service account. Returns how many were alive.

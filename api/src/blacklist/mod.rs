@@ -1,6 +1,7 @@
 //! The blacklist as enforced: an in-memory matcher over every entry, rebuilt when the blacklist
 //! changes (at once on the instance that changed it, within BLACKLIST_REFRESH_MS on the others).
 
+pub mod feed;
 pub mod matcher;
 pub mod watch;
 
@@ -12,11 +13,14 @@ use std::{
     },
 };
 
-use entity::blacklist_entry;
+use entity::blacklist_entry::{self, Model};
 use futures_util::TryStreamExt;
 use sea_orm::{DatabaseConnection, EntityTrait, QuerySelect};
 
-use self::matcher::{IpMatcher, MatcherBuilder};
+use self::{
+    feed::{ChangeEvent, ChangeKind},
+    matcher::{IpMatcher, MatcherBuilder},
+};
 use crate::{auth::session::store_error, db, error::ApiError, state::AppState};
 
 #[derive(Clone)]
@@ -33,13 +37,49 @@ pub struct Blacklist {
     follow_order: Arc<tokio::sync::Mutex<()>>,
 }
 
-/// What one committed blacklist mutation on this instance did, in canonical entries.
+/// What one committed blacklist mutation on this instance did: the canonical entries it removed
+/// and added, for the matcher, and the event for subscribers.
 pub struct Change {
-    pub removed: Option<String>,
-    pub added: Option<String>,
+    removed: Option<String>,
+    added: Option<String>,
+    event: ChangeEvent,
 }
 
 impl Change {
+    pub fn created(entry: Model) -> Self {
+        Self {
+            removed: None,
+            added: Some(entry.ip.clone()),
+            event: ChangeEvent {
+                kind: ChangeKind::Created,
+                entry,
+            },
+        }
+    }
+
+    pub fn updated(previous_ip: String, entry: Model) -> Self {
+        Self {
+            removed: Some(previous_ip),
+            added: Some(entry.ip.clone()),
+            event: ChangeEvent {
+                kind: ChangeKind::Updated,
+                entry,
+            },
+        }
+    }
+
+    /// `entry` as it was before the deletion.
+    pub fn deleted(entry: Model) -> Self {
+        Self {
+            removed: Some(entry.ip.clone()),
+            added: None,
+            event: ChangeEvent {
+                kind: ChangeKind::Deleted,
+                entry,
+            },
+        }
+    }
+
     fn touched(&self) -> Vec<&str> {
         self.removed
             .iter()
@@ -147,7 +187,8 @@ impl Blacklist {
     }
 }
 
-/// After this instance committed a blacklist change: enforce it here at once, then tell the others.
+/// After this instance committed a blacklist change: enforce it here at once, then tell the others
+/// and the subscribers.
 /// The change is already committed, so a failure to announce it is logged, not returned: the
 /// others still pick it up at their next periodic full reload.
 pub async fn changed(state: &AppState, change: Change) {
@@ -157,6 +198,7 @@ pub async fn changed(state: &AppState, change: Change) {
     let task = tokio::spawn(async move {
         state.blacklist.follow(&state.db, &change).await;
         announce(&state).await;
+        state.blacklist_feed.publish(change.event).await;
     });
     if let Err(error) = task.await {
         tracing::error!(%error, "applying a blacklist change failed");

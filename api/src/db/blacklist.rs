@@ -167,7 +167,8 @@ pub async fn update(
 }
 
 /// Deletes an entry and returns the address it held; NOT_FOUND when there was none.
-pub async fn delete(db: &DatabaseConnection, id: Uuid) -> Result<String, ApiError> {
+/// Deletes an entry and returns it as it was.
+pub async fn delete(db: &DatabaseConnection, id: Uuid) -> Result<Model, ApiError> {
     let txn = begin_write(db).await?;
     let entry = find_for_update(&txn, id).await?;
     let result = Entity::delete_by_id(id).exec(&txn).await?;
@@ -175,7 +176,7 @@ pub async fn delete(db: &DatabaseConnection, id: Uuid) -> Result<String, ApiErro
         return Err(NOT_FOUND);
     }
     txn.commit().await?;
-    Ok(entry.ip)
+    Ok(entry)
 }
 
 /// One page in (created_at, id) order. The order is total, so pages stay stable under inserts.

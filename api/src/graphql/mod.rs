@@ -7,6 +7,7 @@ pub mod error_codes;
 pub mod mutation;
 pub mod query;
 pub mod schema;
+pub mod subscription;
 pub mod tokens;
 pub mod trusted;
 pub mod types;

@@ -1,11 +1,14 @@
 //! Building the schema once, with the shared state its resolvers read.
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 
-use super::{analysis::INTROSPECTION_MAX_DEPTH, mutation::MutationRoot, query::QueryRoot};
+use super::{
+    analysis::INTROSPECTION_MAX_DEPTH, mutation::MutationRoot, query::QueryRoot,
+    subscription::SubscriptionRoot,
+};
 use crate::{config::Config, state::AppState};
 
-pub type ApiSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 pub fn build_schema(state: AppState, config: &Config) -> ApiSchema {
     // QUERY_MAX_DEPTH is checked before execution, apart from introspection's own limit (see
@@ -31,10 +34,10 @@ pub fn sdl() -> String {
     schema_builder().finish().sdl()
 }
 
-fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
 }

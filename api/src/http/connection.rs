@@ -2,6 +2,10 @@
 //! must arrive within the header timeout, its body within the body timeout, and a connection idle
 //! between requests (or a finished response its client will not read) is closed after the
 //! keep-alive timeout. HTTP/2 and TLS belong to the reverse proxy in front.
+//!
+//! A connection upgraded to a WebSocket leaves hyper and these timeouts behind (the socket has
+//! its own rules, see `websocket`), but keeps its slot under the connection cap through a
+//! [`ConnectionLease`] until it closes.
 
 use std::{
     convert::Infallible,
@@ -18,12 +22,12 @@ use std::{
 };
 
 use axum::{Router, extract::ConnectInfo, response::Response};
-use hyper::{Request, body::Incoming, server::conn::http1, service::service_fn};
+use hyper::{Request, body::Incoming, header::UPGRADE, server::conn::http1, service::service_fn};
 use hyper_util::rt::TokioIo;
 use tokio::{
     io::{AsyncRead, AsyncWrite, ReadBuf},
     net::TcpStream,
-    sync::watch,
+    sync::{OwnedSemaphorePermit, watch},
     time::{Instant, Sleep, sleep_until},
 };
 use tower_service::Service;
@@ -38,15 +42,36 @@ pub struct Timeouts {
     pub keep_alive: Duration,
 }
 
+/// What a connection upgraded to a WebSocket keeps of the one it came from: its slot under
+/// HTTP_MAX_CONNECTIONS (freed when the last clone drops) and the server's stop signal.
+#[derive(Clone)]
+pub struct ConnectionLease {
+    _slot: Arc<OwnedSemaphorePermit>,
+    stop: watch::Receiver<bool>,
+}
+
+impl ConnectionLease {
+    /// Resolves once the server is shutting down.
+    pub async fn stopping(&mut self) {
+        // An error means the server is gone, which is a stop too.
+        let _ = self.stop.wait_for(|stop| *stop).await;
+    }
+}
+
 /// Serves `stream` until the client is done, too slow, or `stop` turns true; then lets the
-/// request in flight finish.
+/// request in flight finish. `slot` is freed when the connection and any WebSocket it became end.
 pub async fn serve(
     stream: TcpStream,
     peer: SocketAddr,
     router: Router,
     timeouts: Timeouts,
     mut stop: watch::Receiver<bool>,
+    slot: OwnedSemaphorePermit,
 ) {
+    let lease = ConnectionLease {
+        _slot: Arc::new(slot),
+        stop: stop.clone(),
+    };
     let stage = Arc::new(Stage::default());
     let io = TokioIo::new(Socket {
         stream,
@@ -57,6 +82,10 @@ pub async fn serve(
         busy.enter(BUSY);
         // The front door reads the peer from here, as axum's `ConnectInfo` extractor expects.
         request.extensions_mut().insert(ConnectInfo(peer));
+        // Only a request that may become a WebSocket needs the lease.
+        if request.headers().contains_key(UPGRADE) {
+            request.extensions_mut().insert(lease.clone());
+        }
         let deadline = Instant::now() + timeouts.body_read;
         let request = request.map(|body| BodyDeadline::new(body, deadline));
         let response = router.clone().call(request);
@@ -70,7 +99,7 @@ pub async fn serve(
     let mut builder = http1::Builder::new();
     // Ours is the `Clock`: hyper's would also cut idle keep-alive connections at the header timeout.
     builder.header_read_timeout(None);
-    let mut connection = pin!(builder.serve_connection(io, service));
+    let mut connection = pin!(builder.serve_connection(io, service).with_upgrades());
     let timer = pin!(sleep_until(Instant::now()));
     let mut clock = Clock::new(stage, timeouts, timer);
     let mut stopping = pin!(async move {

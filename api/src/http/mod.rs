@@ -1,5 +1,5 @@
-//! HTTP: the axum router, the /graphql endpoint, the playground, health checks, and serving
-//! connections within their limits with graceful shutdown.
+//! HTTP: the axum router, the /graphql endpoint (and its WebSocket subscriptions), the playground,
+//! health checks, and serving connections within their limits with graceful shutdown.
 
 pub mod body_deadline;
 pub mod client_ip;
@@ -13,3 +13,4 @@ pub mod media;
 pub mod playground;
 pub mod request_id;
 pub mod server;
+pub mod websocket;

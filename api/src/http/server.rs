@@ -16,6 +16,7 @@ use super::{
     graphql::{self, Limits},
     health, playground,
     request_id::RequestIds,
+    websocket,
 };
 use crate::{
     config::{self, Config},
@@ -44,6 +45,16 @@ pub struct HttpState {
     /// Work on what the server has not vetted yet (decoding a large body, parsing a document not
     /// in the cache) runs on all cores but one, so a flood of it leaves a core to cached requests.
     pub unvetted: Semaphore,
+    pub websocket: WebSocketLimits,
+}
+
+/// The time limits of a subscription socket (see `websocket`).
+#[derive(Debug, Clone, Copy)]
+pub struct WebSocketLimits {
+    /// WS_CONNECTION_INIT_TIMEOUT_MS.
+    pub init_timeout: Duration,
+    /// WS_TOKEN_RECHECK_MS.
+    pub token_recheck: Duration,
 }
 
 pub fn router(state: AppState, config: &Config, trusted: TrustedDocuments) -> Router {
@@ -67,13 +78,22 @@ pub fn router(state: AppState, config: &Config, trusted: TrustedDocuments) -> Ro
         request_ids: RequestIds::new(),
         body_limit: config.request_body_limit_bytes,
         unvetted: Semaphore::new(config::cores_but_one()),
+        websocket: WebSocketLimits {
+            init_timeout: Duration::from_millis(config.ws_connection_init_timeout_ms),
+            token_recheck: Duration::from_millis(config.ws_token_recheck_ms),
+        },
     });
     let router = Router::new()
         .route(
             "/graphql",
             get(graphql::get)
                 .post(graphql::execute)
-                .layer(middleware::map_response(graphql::no_store)),
+                .layer(middleware::map_response(graphql::no_store))
+                // Outermost, so that a WebSocket upgrade never reaches the HTTP handlers.
+                .layer(middleware::from_fn_with_state(
+                    http.clone(),
+                    websocket::upgrade,
+                )),
         )
         .route(playground::FILES_ROUTE, get(playground::file))
         .route("/healthz", get(health::healthz))
@@ -142,21 +162,19 @@ pub async fn serve(
                 }
             },
         };
-        let connection = connection::serve(
+        tokio::spawn(connection::serve(
             stream,
             peer,
             router.clone(),
             limits.timeouts,
             stopped.clone(),
-        );
-        tokio::spawn(async move {
-            connection.await;
-            drop(slot);
-        });
+            slot,
+        ));
     }
     drop(listener);
     stop.send_replace(true);
-    // Each connection keeps its slot to the end: holding every slot means all have finished.
+    // Each connection (and WebSocket) keeps its slot to the end: holding every slot means all
+    // have finished.
     let _all = slots.acquire_many(limits.max_connections).await;
     Ok(())
 }

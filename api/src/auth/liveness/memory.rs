@@ -142,6 +142,16 @@ impl TokenStore for MemoryTokenStore {
         }
     }
 
+    async fn peek(&self, jti: Uuid) -> Result<Option<Principal>, StoreError> {
+        let now = Instant::now();
+        let inner = self.lock();
+        Ok(inner
+            .records
+            .get(&jti)
+            .filter(|record| record.expires > now)
+            .map(|record| record.principal.clone()))
+    }
+
     async fn remove(&self, jti: Uuid, subject: Uuid) -> Result<bool, StoreError> {
         let now = Instant::now();
         let mut inner = self.lock();

@@ -65,6 +65,9 @@ pub trait TokenStore: Send + Sync {
     /// Returns the token's principal and renews its idle TTL, in one round trip; `None` when it is dead.
     async fn touch(&self, jti: Uuid, idle: Duration) -> Result<Option<Principal>, StoreError>;
 
+    /// Returns the token's principal without renewing anything; `None` when it is dead.
+    async fn peek(&self, jti: Uuid) -> Result<Option<Principal>, StoreError>;
+
     /// Kills a token of `subject` at once and drops it from the subject's index. Returns whether
     /// it was alive.
     async fn remove(&self, jti: Uuid, subject: Uuid) -> Result<bool, StoreError>;

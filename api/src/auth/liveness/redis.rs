@@ -249,6 +249,14 @@ impl TokenStore for RedisTokenStore {
         Ok(record.map(|json| serde_json::from_str(&json)).transpose()?)
     }
 
+    async fn peek(&self, jti: Uuid) -> Result<Option<Principal>, StoreError> {
+        let key = self.token_key(jti);
+        let record: Option<String> = self
+            .run(|mut conn| async move { redis::cmd("GET").arg(key).query_async(&mut conn).await })
+            .await?;
+        Ok(record.map(|json| serde_json::from_str(&json)).transpose()?)
+    }
+
     async fn remove(&self, jti: Uuid, subject: Uuid) -> Result<bool, StoreError> {
         let key = self.token_key(jti);
         let index = self.subject_key(subject);

@@ -29,14 +29,7 @@ impl BlacklistMutation {
         let entry = db::retrying(|| db::blacklist::create(&state.db, new.clone(), principal))
             .await
             .extend()?;
-        blacklist::changed(
-            state,
-            Change {
-                removed: None,
-                added: Some(entry.ip.clone()),
-            },
-        )
-        .await;
+        blacklist::changed(state, Change::created(entry.clone())).await;
         Ok(BlacklistEntry(entry))
     }
 
@@ -55,14 +48,7 @@ impl BlacklistMutation {
             db::retrying(|| db::blacklist::update(&state.db, id, changes.clone(), principal))
                 .await
                 .extend()?;
-        blacklist::changed(
-            state,
-            Change {
-                removed: Some(previous_ip),
-                added: Some(entry.ip.clone()),
-            },
-        )
-        .await;
+        blacklist::changed(state, Change::updated(previous_ip, entry.clone())).await;
         Ok(BlacklistEntry(entry))
     }
 
@@ -74,14 +60,7 @@ impl BlacklistMutation {
         let removed = db::retrying(|| db::blacklist::delete(&state.db, uuid))
             .await
             .extend()?;
-        blacklist::changed(
-            state,
-            Change {
-                removed: Some(removed),
-                added: None,
-            },
-        )
-        .await;
+        blacklist::changed(state, Change::deleted(removed)).await;
         Ok(ID(uuid.to_string()))
     }
 }

@@ -1,11 +1,14 @@
 //! Blacklist GraphQL types, and turning raw input into checked `db::blacklist` values.
 
+use std::sync::Arc;
+
 use async_graphql::{ID, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
 use entity::{Instant, blacklist_entry::Model};
 use uuid::Uuid;
 
 use crate::{
+    blacklist::feed::{ChangeEvent, ChangeKind},
     db::blacklist::{EntryChanges, EntryFilter, NewEntry},
     error::ApiError,
     ip,
@@ -58,6 +61,20 @@ impl BlacklistEntry {
     }
     async fn company_code(&self) -> Option<&str> {
         self.0.company_code.as_deref()
+    }
+}
+
+/// One committed change of the blacklist.
+pub struct BlacklistChange(pub Arc<ChangeEvent>);
+
+#[Object]
+impl BlacklistChange {
+    async fn kind(&self) -> ChangeKind {
+        self.0.kind
+    }
+    /// The entry as the change left it; for a deletion, as it was.
+    async fn entry(&self) -> BlacklistEntry {
+        BlacklistEntry(self.0.entry.clone())
     }
 }
 

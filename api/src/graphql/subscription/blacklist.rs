@@ -1,0 +1,49 @@
+//! Following the blacklist as it changes.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Subscription};
+use futures_util::{Stream, stream};
+use tokio::sync::broadcast::{Receiver, error::RecvError};
+
+use crate::{
+    auth::{guard::RequirePermission, permission},
+    blacklist::feed::ChangeEvent,
+    graphql::types::blacklist::BlacklistChange,
+    state::AppState,
+};
+
+#[derive(Default)]
+pub struct BlacklistSubscription;
+
+#[Subscription]
+impl BlacklistSubscription {
+    /// Every blacklist change committed from now on, on any instance. The socket closes with
+    /// 4403 once the token is logged out, revoked or expired, or loses `blacklist:read`.
+    #[graphql(guard = "RequirePermission(permission::BLACKLIST_READ)")]
+    async fn blacklist_changed(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = BlacklistChange>> {
+        let changes = ctx.data::<AppState>()?.blacklist_feed.subscribe();
+        Ok(follow(changes))
+    }
+}
+
+/// The events as they come. A subscriber that fell a whole backlog behind is ended (the client
+/// gets `complete` and may subscribe again) rather than buffered without bound.
+fn follow(changes: Receiver<Arc<ChangeEvent>>) -> impl Stream<Item = BlacklistChange> {
+    stream::unfold(changes, |mut changes| async move {
+        match changes.recv().await {
+            Ok(event) => Some((BlacklistChange(event), changes)),
+            Err(RecvError::Lagged(missed)) => {
+                tracing::warn!(
+                    missed,
+                    "a blacklist subscriber fell behind; ending its subscription"
+                );
+                None
+            }
+            Err(RecvError::Closed) => None,
+        }
+    })
+}

@@ -1,0 +1,148 @@
+//! One open subscription socket: the handshake within its time limit, then the protocol relayed
+//! until the client leaves or the token ends.
+//!
+//! The token is re-read every WS_TOKEN_RECHECK_MS (one store read per socket per period) rather
+//! than pushed: idle expiry and a passing `exp` happen without any event to push, and a poll
+//! covers them, logouts, revocations and permission changes alike, on every store. The read does
+//! not renew the token: an open socket is not use, so a token nobody uses still dies after
+//! TOKEN_IDLE_TTL_SECS and takes its subscriptions with it.
+
+use std::{sync::Arc, time::Duration};
+
+use async_graphql::{
+    Data,
+    http::{WebSocketProtocols, WsMessage},
+};
+use axum::{
+    body::Bytes,
+    extract::ws::{CloseFrame, Message, WebSocket},
+};
+use futures_util::{SinkExt, StreamExt, future, stream, stream::SplitSink};
+use tokio::time::{Instant, MissedTickBehavior, interval_at};
+
+use super::handshake::{self, CloseReason, FORBIDDEN, INIT_TIMEOUT, STORE_UNAVAILABLE};
+use crate::{
+    auth::{Principal, RequestAuth, request::Session},
+    http::{client_ip::ClientIp, connection::ConnectionLease, server::HttpState},
+};
+
+/// A client that takes no message for this long is cut: a socket must not hold its slot by not reading.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the closing frame may take to go out.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+const SHUTTING_DOWN: CloseReason = CloseReason {
+    code: 1001,
+    reason: "the server is shutting down",
+};
+
+/// Serves the socket to its end; the lease (its connection slot) is held until then.
+pub async fn serve(
+    websocket: WebSocket,
+    http: Arc<HttpState>,
+    client: ClientIp,
+    mut lease: ConnectionLease,
+) {
+    let (mut sink, mut incoming) = websocket.split();
+    let sessions = &http.state.sessions;
+    let handshake = tokio::time::timeout(
+        http.websocket.init_timeout,
+        handshake::authenticate(&mut incoming, sessions),
+    );
+    let session = match handshake.await {
+        Ok(Ok(session)) => session,
+        Ok(Err(refusal)) => return close(&mut sink, refusal).await,
+        Err(_) => return close(&mut sink, INIT_TIMEOUT).await,
+    };
+    let mut data = Data::default();
+    data.insert(RequestAuth::Authenticated(session.clone()));
+    data.insert(client);
+    // The handshake was read here; the protocol still answers it, with its acknowledgement.
+    let init = Bytes::from_static(br#"{"type":"connection_init"}"#);
+    let input = stream::once(future::ready(init)).chain(
+        incoming
+            .take_while(|message| future::ready(message.is_ok()))
+            .filter_map(|message| {
+                future::ready(match message {
+                    Ok(message @ (Message::Text(_) | Message::Binary(_))) => {
+                        Some(message.into_data())
+                    }
+                    _ => None,
+                })
+            }),
+    );
+    let protocol = async_graphql::http::WebSocket::new(
+        http.schema.clone(),
+        input,
+        WebSocketProtocols::GraphQLWS,
+    )
+    .connection_data(data);
+    let ending = tokio::select! {
+        () = relay(protocol, &mut sink) => None,
+        reason = watch_token(&http, &session) => Some(reason),
+        () = lease.stopping() => Some(SHUTTING_DOWN),
+    };
+    if let Some(reason) = ending {
+        close(&mut sink, reason).await;
+    }
+}
+
+/// Sends what the protocol says until it ends: the client left, broke the protocol (the
+/// protocol's own closing frame is sent), or stopped reading.
+async fn relay(
+    protocol: impl futures_util::Stream<Item = WsMessage>,
+    sink: &mut SplitSink<WebSocket, Message>,
+) {
+    let mut protocol = std::pin::pin!(protocol);
+    while let Some(message) = protocol.next().await {
+        let text = match message {
+            WsMessage::Text(text) => text,
+            WsMessage::Close(code, reason) => {
+                return send_close(sink, code, reason).await;
+            }
+        };
+        let sent = tokio::time::timeout(WRITE_TIMEOUT, sink.send(Message::Text(text.into()))).await;
+        if !matches!(sent, Ok(Ok(()))) {
+            return;
+        }
+    }
+}
+
+/// Resolves when the session's token is no longer alive, or no longer grants every permission it
+/// granted when the socket opened (a grant leaves the socket open; the guards saw the old set).
+async fn watch_token(http: &HttpState, session: &Session) -> CloseReason {
+    let every = http.websocket.token_recheck;
+    let mut ticks = interval_at(Instant::now() + every, every);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match http.state.sessions.recheck(session).await {
+            Ok(Some(now)) if keeps_permissions(&session.principal, &now) => {}
+            Ok(_) => return FORBIDDEN,
+            Err(error) => {
+                tracing::warn!(%error, "closing a subscription socket: cannot check its token");
+                return STORE_UNAVAILABLE;
+            }
+        }
+    }
+}
+
+fn keeps_permissions(before: &Principal, now: &Principal) -> bool {
+    before
+        .permissions
+        .iter()
+        .all(|permission| now.has_permission(permission))
+}
+
+async fn close(sink: &mut SplitSink<WebSocket, Message>, reason: CloseReason) {
+    send_close(sink, reason.code, reason.reason.to_owned()).await;
+}
+
+/// Sends the closing frame (bounded), after which dropping the socket ends the connection.
+async fn send_close(sink: &mut SplitSink<WebSocket, Message>, code: u16, reason: String) {
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.send(Message::Close(Some(frame)))).await;
+}
