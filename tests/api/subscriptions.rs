@@ -423,8 +423,43 @@ async fn the_http_timeouts_do_not_cut_an_open_socket(backend: Backend) {
     );
 }
 
+/// A document sent over the socket meets the limits a POST's would: here one alias over
+/// QUERY_MAX_ALIASES closes the socket with 4400 before anything runs, while one at the limit runs.
+async fn a_document_over_the_limits_is_refused_over_the_socket_as_over_http(backend: Backend) {
+    // Arrange
+    let app = spawn_app(backend).await;
+    let token = reader_token(&app).await;
+    let aliased = |count: usize| {
+        let fields: String = (0..count)
+            .map(|n| format!("a{n}: me {{ username }} "))
+            .collect();
+        format!("query {{ {fields}}}")
+    };
+    let limit = app.config.query_max_aliases;
+    let payload = json!({ "Authorization": format!("Bearer {token}") });
+    let mut within = initialised(&app, payload.clone()).await;
+    let mut over = initialised(&app, payload).await;
+
+    // Act
+    let subscribe =
+        |query: String| json!({ "id": "1", "type": "subscribe", "payload": { "query": query } });
+    send(&mut within, subscribe(aliased(limit))).await;
+    send(&mut over, subscribe(aliased(limit + 1))).await;
+
+    // Assert
+    let answer = receive(&mut within).await;
+    assert_eq!(answer["type"], "next", "{answer}");
+    assert_eq!(
+        answer["payload"]["data"]["a0"]["username"], READER,
+        "{answer}"
+    );
+    let (code, _) = closed(&mut over).await;
+    assert_eq!(code, 4400);
+}
+
 crate::on_backends!([sqlite, postgres] [
     a_subscriber_receives_created_updated_and_deleted_entries,
+    a_document_over_the_limits_is_refused_over_the_socket_as_over_http,
     the_http_timeouts_do_not_cut_an_open_socket,
     subscribing_without_blacklist_read_is_forbidden,
     a_handshake_without_a_live_token_is_closed_with_4403,

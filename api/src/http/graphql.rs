@@ -171,6 +171,17 @@ struct Prepared {
     fresh: Option<(String, Parsed)>,
 }
 
+/// Whether a document that arrives another way (a WebSocket `subscribe`) passes what a POST's
+/// must before it runs: trusted documents, tokens, aliases, repeated keys, depth, statements and
+/// variables. The socket's protocol parses it again to run it; this only decides whether it may.
+pub async fn passes_checks(
+    http: &HttpState,
+    request: async_graphql::Request,
+    auth: &RequestAuth,
+) -> bool {
+    prepare_in_turn(http, request, auth).await.is_ok()
+}
+
 /// [`prepare`] from the cache, or, for a document not in it, parsed once it is this request's turn
 /// (see [`HttpState::unvetted`]): the turn covers the parse, not the execution. A persisted
 /// document's id is resolved first, and in `enforced` mode an untrusted document goes no further.

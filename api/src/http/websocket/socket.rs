@@ -7,7 +7,13 @@
 //! not renew the token: an open socket is not use, so a token nobody uses still dies after
 //! TOKEN_IDLE_TTL_SECS and takes its subscriptions with it.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use async_graphql::{
     Data,
@@ -23,13 +29,20 @@ use tokio::time::{Instant, MissedTickBehavior, interval_at};
 use super::handshake::{self, CloseReason, FORBIDDEN, INIT_TIMEOUT, STORE_UNAVAILABLE};
 use crate::{
     auth::{Principal, RequestAuth, request::Session},
-    http::{client_ip::ClientIp, connection::ConnectionLease, server::HttpState},
+    http::{client_ip::ClientIp, connection::ConnectionLease, graphql, server::HttpState},
 };
 
 /// A client that takes no message for this long is cut: a socket must not hold its slot by not reading.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long the closing frame may take to go out.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// A `subscribe` whose document a POST would have had refused (see [`graphql::passes_checks`]):
+/// the socket is closed, as the protocol closes it for any message it cannot accept.
+const REFUSED_DOCUMENT: CloseReason = CloseReason {
+    code: 4400,
+    reason: "the document is refused by the server's limits",
+};
 
 const SHUTTING_DOWN: CloseReason = CloseReason {
     code: 1001,
@@ -54,9 +67,11 @@ pub async fn serve(
         Ok(Err(refusal)) => return close(&mut sink, refusal).await,
         Err(_) => return close(&mut sink, INIT_TIMEOUT).await,
     };
+    let auth = RequestAuth::Authenticated(session.clone());
     let mut data = Data::default();
-    data.insert(RequestAuth::Authenticated(session.clone()));
+    data.insert(auth.clone());
     data.insert(client);
+    let refused = Arc::new(AtomicBool::new(false));
     // The handshake was read here; the protocol still answers it, with its acknowledgement.
     let init = Bytes::from_static(br#"{"type":"connection_init"}"#);
     let input = stream::once(future::ready(init)).chain(
@@ -69,7 +84,26 @@ pub async fn serve(
                     }
                     _ => None,
                 })
-            }),
+            })
+            .then({
+                let http = Arc::clone(&http);
+                move |message| {
+                    let http = Arc::clone(&http);
+                    let auth = auth.clone();
+                    async move {
+                        let accepted = accepts(&http, &message, &auth).await;
+                        (message, accepted)
+                    }
+                }
+            })
+            .take_while({
+                let refused = Arc::clone(&refused);
+                move |(_, accepted)| {
+                    refused.store(!accepted, Ordering::Relaxed);
+                    future::ready(*accepted)
+                }
+            })
+            .map(|(message, _)| message),
     );
     let protocol = async_graphql::http::WebSocket::new(
         http.schema.clone(),
@@ -78,12 +112,29 @@ pub async fn serve(
     )
     .connection_data(data);
     let ending = tokio::select! {
-        () = relay(protocol, &mut sink) => None,
+        () = relay(protocol, &mut sink) => refused.load(Ordering::Relaxed).then_some(REFUSED_DOCUMENT),
         reason = watch_token(&http, &session) => Some(reason),
         () = lease.stopping() => Some(SHUTTING_DOWN),
     };
     if let Some(reason) = ending {
         close(&mut sink, reason).await;
+    }
+}
+
+/// Whether a client message may go on to the protocol: a `subscribe` only if its document passes
+/// the checks a POST's would. Anything else is the protocol's to judge.
+async fn accepts(http: &HttpState, message: &Bytes, auth: &RequestAuth) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Subscribe {
+        r#type: String,
+        payload: Option<async_graphql::Request>,
+    }
+    match serde_json::from_slice::<Subscribe>(message) {
+        Ok(Subscribe {
+            r#type,
+            payload: Some(request),
+        }) if r#type == "subscribe" => graphql::passes_checks(http, request, auth).await,
+        _ => true,
     }
 }
 
