@@ -438,13 +438,22 @@ async fn a_document_over_the_limits_is_refused_over_the_socket_as_over_http(back
     let limit = app.config.query_max_aliases;
     let payload = json!({ "Authorization": format!("Bearer {token}") });
     let mut within = initialised(&app, payload.clone()).await;
-    let mut over = initialised(&app, payload).await;
+    let mut over = initialised(&app, payload.clone()).await;
+    let mut respelled = initialised(&app, payload).await;
 
     // Act
     let subscribe =
         |query: String| json!({ "id": "1", "type": "subscribe", "payload": { "query": query } });
     send(&mut within, subscribe(aliased(limit))).await;
     send(&mut over, subscribe(aliased(limit + 1))).await;
+    // The same message with its `type` twice: a reader that kept one and a reader that kept the
+    // other must not disagree on whether this is a subscribe to check.
+    let twice = subscribe(aliased(limit + 1)).to_string().replacen(
+        r#""type":"subscribe""#,
+        r#""type":"ping","type":"subscribe""#,
+        1,
+    );
+    respelled.send(Message::text(twice)).await.expect("send");
 
     // Assert
     let answer = receive(&mut within).await;
@@ -453,8 +462,10 @@ async fn a_document_over_the_limits_is_refused_over_the_socket_as_over_http(back
         answer["payload"]["data"]["a0"]["username"], READER,
         "{answer}"
     );
-    let (code, _) = closed(&mut over).await;
-    assert_eq!(code, 4400);
+    for socket in [&mut over, &mut respelled] {
+        let (code, _) = closed(socket).await;
+        assert_eq!(code, 4400);
+    }
 }
 
 crate::on_backends!([sqlite, postgres] [

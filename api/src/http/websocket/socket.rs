@@ -122,19 +122,26 @@ pub async fn serve(
 }
 
 /// Whether a client message may go on to the protocol: a `subscribe` only if its document passes
-/// the checks a POST's would. Anything else is the protocol's to judge.
+/// the checks a POST's would. A message this cannot read is refused rather than passed on, so
+/// that no spelling the protocol reads differently (a repeated key, say) slips a document by.
 async fn accepts(http: &HttpState, message: &Bytes, auth: &RequestAuth) -> bool {
     #[derive(serde::Deserialize)]
-    struct Subscribe {
+    struct Message {
         r#type: String,
-        payload: Option<async_graphql::Request>,
+        payload: Option<serde_json::Value>,
     }
-    match serde_json::from_slice::<Subscribe>(message) {
-        Ok(Subscribe {
-            r#type,
-            payload: Some(request),
-        }) if r#type == "subscribe" => graphql::passes_checks(http, request, auth).await,
-        _ => true,
+    let Ok(message) = serde_json::from_slice::<Message>(message) else {
+        return false;
+    };
+    if message.r#type != "subscribe" {
+        return true;
+    }
+    match message
+        .payload
+        .map(serde_json::from_value::<async_graphql::Request>)
+    {
+        Some(Ok(request)) => graphql::passes_checks(http, request, auth).await,
+        _ => false,
     }
 }
 
