@@ -10,7 +10,6 @@ use axum::{
     },
     response::{IntoResponse, Response},
 };
-use serde_json::Value;
 
 use super::graphql::error_response;
 use crate::error::code;
@@ -170,20 +169,27 @@ impl Answer {
         }
     }
 
-    fn into_json(self) -> Value {
-        let mut body = serde_json::to_value(&self.response).unwrap_or_else(|error| {
+    /// The body, written straight from the response: the hot path builds no JSON tree. Only a
+    /// refusal (rare) goes through one, to drop its `data` entry.
+    fn into_body(self) -> Vec<u8> {
+        let written = if self.refused {
+            serde_json::to_value(&self.response).and_then(|mut body| {
+                if let Some(body) = body.as_object_mut() {
+                    body.remove("data");
+                }
+                serde_json::to_vec(&body)
+            })
+        } else {
+            serde_json::to_vec(&self.response)
+        };
+        written.unwrap_or_else(|error| {
             tracing::error!(%error, "cannot serialise a GraphQL response");
-            serde_json::json!({ "errors": [{
+            serde_json::to_vec(&serde_json::json!({ "errors": [{
                 "message": "internal error",
                 "extensions": { "code": code::INTERNAL_SERVER_ERROR },
-            }] })
-        });
-        if self.refused
-            && let Some(body) = body.as_object_mut()
-        {
-            body.remove("data");
-        }
-        body
+            }] }))
+            .unwrap_or_default()
+        })
     }
 }
 
@@ -191,7 +197,7 @@ impl Answer {
 pub fn respond(media: ResponseMedia, mut answer: Answer) -> Response {
     let status = media.status(&answer);
     let headers = std::mem::take(&mut answer.response.http_headers);
-    let mut response = serve(media, status, &answer.into_json());
+    let mut response = serve(media, status, answer.into_body());
     response.headers_mut().extend(headers);
     response
 }
@@ -199,12 +205,19 @@ pub fn respond(media: ResponseMedia, mut answer: Answer) -> Response {
 /// The HTTP response for a batch, in order: always 200, since its entries may differ and each
 /// says its own outcome.
 pub fn respond_batch(media: ResponseMedia, answers: Vec<Answer>) -> Response {
-    let body = Value::Array(answers.into_iter().map(Answer::into_json).collect());
-    serve(media, StatusCode::OK, &body)
+    let mut body = vec![b'['];
+    for (n, answer) in answers.into_iter().enumerate() {
+        if n > 0 {
+            body.push(b',');
+        }
+        body.extend(answer.into_body());
+    }
+    body.push(b']');
+    serve(media, StatusCode::OK, body)
 }
 
-fn serve(media: ResponseMedia, status: StatusCode, body: &Value) -> Response {
-    let mut response = (status, body.to_string()).into_response();
+fn serve(media: ResponseMedia, status: StatusCode, body: Vec<u8>) -> Response {
+    let mut response = (status, body).into_response();
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
