@@ -100,6 +100,14 @@ impl From<sea_orm::DbErr> for ApiError {
                     dependency: "database",
                 }
             }
+            // Pooled connections are not tested before use: a statement on a connection the
+            // database has dropped is how an outage shows, and it means the same.
+            other if is_connection_lost(&other) => {
+                tracing::warn!(error = %other, "database unavailable");
+                Self::Unavailable {
+                    dependency: "database",
+                }
+            }
             // The database gave up on a lock (SQLite busy past its timeout, a deadlock or a
             // serialization failure): nothing is broken, and the request may succeed again.
             other if is_lock_contention(&other) => {
@@ -111,17 +119,37 @@ impl From<sea_orm::DbErr> for ApiError {
     }
 }
 
+/// The sqlx error inside a failed statement, if that is what failed.
+fn statement_error(error: &sea_orm::DbErr) -> Option<&sea_orm::sqlx::Error> {
+    use sea_orm::{DbErr, RuntimeErr};
+    match error {
+        DbErr::Query(RuntimeErr::SqlxError(error)) | DbErr::Exec(RuntimeErr::SqlxError(error)) => {
+            Some(error)
+        }
+        _ => None,
+    }
+}
+
+/// The connection broke under the statement (I/O, TLS, protocol, pool), or the database said it
+/// is going away or cannot take connections: SQLSTATE classes 08 (connection exception) and 57
+/// (operator intervention, e.g. PostgreSQL's 57P01 at shutdown).
+fn is_connection_lost(error: &sea_orm::DbErr) -> bool {
+    use sea_orm::sqlx::Error;
+    match statement_error(error) {
+        Some(Error::Io(_) | Error::Tls(_) | Error::Protocol(_) | Error::PoolTimedOut)
+        | Some(Error::PoolClosed | Error::WorkerCrashed) => true,
+        Some(Error::Database(error)) => error
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57")),
+        _ => false,
+    }
+}
+
 /// SQLite `SQLITE_BUSY` / `SQLITE_LOCKED` (and their extended codes), SQLSTATE 40001
 /// (serialization failure; MySQL's deadlock too) and 40P01 (PostgreSQL's deadlock).
 fn is_lock_contention(error: &sea_orm::DbErr) -> bool {
-    use sea_orm::{DbErr, RuntimeErr};
-    let (DbErr::Query(RuntimeErr::SqlxError(error)) | DbErr::Exec(RuntimeErr::SqlxError(error))) =
-        error
-    else {
-        return false;
-    };
-    error
-        .as_database_error()
+    statement_error(error)
+        .and_then(|error| error.as_database_error())
         .and_then(|error| error.code())
         .is_some_and(|code| matches!(code.as_ref(), "5" | "6" | "262" | "517" | "40001" | "40P01"))
 }

@@ -14,4 +14,5 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod ip;
+mod shared_redis;
 pub mod state;

@@ -211,7 +211,6 @@ impl Drop for TestStorage {
 
 /// Deletes the test's keys from the shared Redis (some, like the blacklist version, never expire).
 async fn delete_redis_keys(pattern: &str) -> anyhow::Result<()> {
-    use deadpool_redis::redis;
     let client = redis::Client::open(redis_url())?;
     let mut conn = client.get_multiplexed_async_connection().await?;
     let mut cursor: u64 = 0;

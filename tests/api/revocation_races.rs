@@ -238,7 +238,6 @@ async fn logout_removes_a_token_from_the_index_and_the_index_is_capped(backend: 
 
 /// How many entries the Redis token index of `USER` holds.
 async fn redis_index_size(app: &TestApp) -> u64 {
-    use deadpool_redis::redis;
     let user = api::db::user::find_by_username(&app.db, USER)
         .await
         .expect("lookup")

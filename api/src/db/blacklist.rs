@@ -6,15 +6,15 @@ use entity::{
     blacklist_entry::{ActiveModel, Column, Entity, Model},
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
-    DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
     sea_query::{LikeExpr, Order},
 };
 use uuid::Uuid;
 
 use crate::{
     auth::Principal,
-    db::{audit, begin_write, conflict_or, now, time_range},
+    db::{audit, begin_write, by_id::ById, conflict_or, now, time_range},
     error::ApiError,
 };
 
@@ -86,13 +86,11 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, 
     Ok(Entity::find_by_id(id).one(db).await?)
 }
 
-/// One entry by id, for a read outside any transaction: the hottest query there is. On
-/// PostgreSQL it goes straight to sqlx with fixed SQL (see `fast`), elsewhere through SeaORM.
+/// One entry by id, for a read outside any transaction: the hottest query there is, so its
+/// statement is built once (see `by_id`).
 pub async fn find_one(db: &DatabaseConnection, id: Uuid) -> Result<Option<Model>, ApiError> {
-    match db.get_database_backend() {
-        DbBackend::Postgres => Ok(super::fast::find(db.get_postgres_connection_pool(), id).await?),
-        _ => find(db, id).await,
-    }
+    static BY_ID: ById<Entity> = ById::new();
+    Ok(BY_ID.find(db, id).await?)
 }
 
 /// The entry, locked until the transaction ends, or NOT_FOUND. The lock (`FOR UPDATE`; on SQLite

@@ -3,7 +3,7 @@
 pub mod account_change;
 mod audit;
 pub mod blacklist;
-mod fast;
+mod by_id;
 pub mod role;
 pub mod service_account;
 mod time_range;
@@ -34,6 +34,9 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
         .min_connections(1)
         .connect_timeout(config.dependency_timeout())
         .acquire_timeout(config.dependency_timeout())
+        // A broken connection is found by the statement that fails on it (and the pool makes a
+        // new one); testing every connection before handing it out costs a round trip a request.
+        .test_before_acquire(false)
         .sqlx_logging(false);
     // A writer that finds SQLite locked waits for it as long as for a pooled connection, instead
     // of failing at once with "database is locked" (see `begin_write` for the case it cannot wait).

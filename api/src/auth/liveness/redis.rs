@@ -2,42 +2,29 @@
 
 use std::{future::Future, time::Duration};
 
-use deadpool_redis::{Pool, Runtime, Timeouts, redis};
+use redis::{RedisResult, aio::ConnectionManager};
 use uuid::Uuid;
 
 use super::{Bucket, Reservation, StoreError, TokenStore};
-use crate::auth::Principal;
+use crate::{auth::Principal, shared_redis::SharedRedis};
 
 pub struct RedisTokenStore {
-    pool: Pool,
+    redis: SharedRedis,
     prefix: String,
-    timeout: Duration,
     tokens_per_subject: usize,
 }
 
 impl RedisTokenStore {
-    /// Builds the pool; no connection is made until the first request, so startup does not need Redis up.
+    /// Connects to nothing yet: the first request connects, so startup does not need Redis up.
     pub fn new(
         url: &str,
         prefix: &str,
         timeout: Duration,
         tokens_per_subject: usize,
     ) -> anyhow::Result<Self> {
-        let mut config = deadpool_redis::Config::from_url(url);
-        let mut pool_config = config.get_pool_config();
-        pool_config.timeouts = Timeouts {
-            wait: Some(timeout),
-            create: Some(timeout),
-            recycle: Some(timeout),
-        };
-        config.pool = Some(pool_config);
-        let pool = config
-            .create_pool(Some(Runtime::Tokio1))
-            .map_err(|error| anyhow::anyhow!("REDIS_URL is not usable: {error}"))?;
         Ok(Self {
-            pool,
+            redis: SharedRedis::new(url, timeout)?,
             prefix: prefix.to_owned(),
-            timeout,
             tokens_per_subject: tokens_per_subject.max(1),
         })
     }
@@ -67,26 +54,16 @@ impl RedisTokenStore {
         format!("{}blacklist:version", self.prefix)
     }
 
-    /// Runs one command on a pooled connection, bounded by the dependency timeout: a stalled
-    /// Redis must turn into SERVICE_UNAVAILABLE promptly, never into a request that hangs.
+    /// Runs one command; a Redis that cannot answer in time is a store that is unavailable.
     async fn run<T, F, Fut>(&self, command: F) -> Result<T, StoreError>
     where
-        F: FnOnce(deadpool_redis::Connection) -> Fut,
-        Fut: Future<Output = redis::RedisResult<T>>,
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: Future<Output = RedisResult<T>>,
     {
-        let work = async {
-            let connection = self
-                .pool
-                .get()
-                .await
-                .map_err(|error| StoreError::Unavailable(error.to_string()))?;
-            command(connection)
-                .await
-                .map_err(|error| StoreError::Unavailable(error.to_string()))
-        };
-        tokio::time::timeout(self.timeout, work)
+        self.redis
+            .run(command)
             .await
-            .map_err(|_| StoreError::Unavailable("timed out".to_owned()))?
+            .map_err(|error| StoreError::Unavailable(error.to_string()))
     }
 }
 

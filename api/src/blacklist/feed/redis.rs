@@ -3,18 +3,18 @@
 
 use std::{convert::Infallible, sync::Arc, time::Duration};
 
-use deadpool_redis::{Pool, Runtime, redis};
 use futures_util::StreamExt;
 use tokio::sync::{broadcast, oneshot};
 
 use super::ChangeEvent;
+use crate::shared_redis::SharedRedis;
 
 /// How long a lost pub/sub connection waits before it is made again.
 const RECONNECT_AFTER: Duration = Duration::from_millis(500);
 
 pub struct RedisChannel {
     client: redis::Client,
-    pool: Pool,
+    publisher: SharedRedis,
     channel: String,
     timeout: Duration,
 }
@@ -22,14 +22,9 @@ pub struct RedisChannel {
 impl RedisChannel {
     /// Connects to nothing yet, as the token store: startup does not need Redis up.
     pub fn new(url: &str, prefix: &str, timeout: Duration) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url)
-            .map_err(|error| anyhow::anyhow!("REDIS_URL is not usable: {error}"))?;
-        let pool = deadpool_redis::Config::from_url(url)
-            .create_pool(Some(Runtime::Tokio1))
-            .map_err(|error| anyhow::anyhow!("REDIS_URL is not usable: {error}"))?;
         Ok(Self {
-            client,
-            pool,
+            client: SharedRedis::client(url)?,
+            publisher: SharedRedis::new(url, timeout)?,
             channel: format!("{prefix}blacklist:changes"),
             timeout,
         })
@@ -43,18 +38,17 @@ impl RedisChannel {
                 return;
             }
         };
-        let work = async {
-            let mut connection = self.pool.get().await.map_err(|e| e.to_string())?;
-            redis::cmd("PUBLISH")
-                .arg(&self.channel)
-                .arg(message)
-                .query_async::<u64>(&mut connection)
-                .await
-                .map_err(|e| e.to_string())
-        };
-        let outcome = tokio::time::timeout(self.timeout, work)
-            .await
-            .unwrap_or_else(|_| Err("timed out".to_owned()));
+        let channel = &self.channel;
+        let outcome = self
+            .publisher
+            .run(|mut connection| async move {
+                redis::cmd("PUBLISH")
+                    .arg(channel)
+                    .arg(message)
+                    .query_async::<u64>(&mut connection)
+                    .await
+            })
+            .await;
         if let Err(error) = outcome {
             tracing::warn!(%error, "could not publish a blacklist change to subscribers");
         }
