@@ -1,6 +1,6 @@
 //! App: everything the server needs, built once from Config, then served.
 
-use std::future::Future;
+use std::{future::Future, sync::Arc};
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -13,7 +13,7 @@ use crate::{
     blacklist::{self, Blacklist, feed::ChangeFeed},
     bootstrap,
     config::Config,
-    db,
+    db::{self, HeldConnections},
     graphql::trusted::TrustedDocuments,
     http::server,
     state::AppState,
@@ -69,6 +69,11 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
     }
     let blacklist = Blacklist::load(&db).await?;
     Ok(AppState {
+        point_reads: Arc::new(HeldConnections::new(
+            &db,
+            config.database_max_connections(),
+            config.dependency_timeout(),
+        )),
         db,
         throttle: LoginThrottle::new(config, store.clone()),
         sessions: Sessions::new(config, keys, store),

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::Principal,
-    db::{audit, begin_write, by_id::ById, conflict_or, now, time_range},
+    db::{audit, begin_write, by_id::ById, conflict_or, held::HeldConnections, now, time_range},
     error::ApiError,
 };
 
@@ -88,9 +88,9 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, 
 
 /// One entry by id, for a read outside any transaction: the hottest query there is, so its
 /// statement is built once (see `by_id`).
-pub async fn find_one(db: &DatabaseConnection, id: Uuid) -> Result<Option<Model>, ApiError> {
+pub async fn find_one(held: &HeldConnections, id: Uuid) -> Result<Option<Model>, ApiError> {
     static BY_ID: ById<Entity> = ById::new();
-    Ok(BY_ID.find(db, id).await?)
+    Ok(BY_ID.find(held, id).await?)
 }
 
 /// The entry, locked until the transaction ends, or NOT_FOUND. The lock (`FOR UPDATE`; on SQLite

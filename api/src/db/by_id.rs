@@ -3,17 +3,19 @@
 //! SeaORM builds a select anew for every call (the column list, quoting, placeholders) and wraps
 //! sqlx in several layers of futures; profiled under load, that was about a fifth of the server's
 //! own instructions for `blacklistEntry(id)`. Here SeaORM builds the statement once per database
-//! kind, and every call binds the id and runs it straight on the connection's sqlx pool, where
-//! sqlx keeps it prepared per connection. Rows are read by SeaORM's own `FromQueryResult`, so
+//! kind, and every call binds the id and runs it straight on a held sqlx connection (see `held`),
+//! where sqlx keeps it prepared. Rows are read by SeaORM's own `FromQueryResult`, so
 //! the values are exactly what the ORM would have returned. `tests/api` reads entries both ways.
 
 use std::{marker::PhantomData, sync::OnceLock};
 
 use sea_orm::{
-    ConnAcquireErr, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult,
-    PrimaryKeyTrait, QueryResult, QueryTrait, RuntimeErr, sqlx,
+    ConnAcquireErr, DbBackend, DbErr, EntityTrait, FromQueryResult, PrimaryKeyTrait, QueryResult,
+    QueryTrait, RuntimeErr, sqlx,
 };
 use uuid::Uuid;
+
+use super::held::HeldConnections;
 
 /// The select of one `E` by its UUID primary key, built on first use for each database kind.
 pub struct ById<E> {
@@ -37,34 +39,26 @@ where
         }
     }
 
-    /// The row with this id, if there is one; errors are SeaORM's, so callers map them as usual.
-    pub async fn find(&self, db: &DatabaseConnection, id: Uuid) -> Result<Option<E::Model>, DbErr> {
-        let backend = db.get_database_backend();
-        let sql = self.sql(backend);
-        let row: Option<QueryResult> = match backend {
-            DbBackend::Postgres => {
-                let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id);
-                let row = query
-                    .fetch_optional(db.get_postgres_connection_pool())
-                    .await;
-                row.map_err(db_error)?.map(Into::into)
-            }
-            DbBackend::MySql => {
-                let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id);
-                let row = query.fetch_optional(db.get_mysql_connection_pool()).await;
-                row.map_err(db_error)?.map(Into::into)
-            }
-            DbBackend::Sqlite => {
-                let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id);
-                let row = query.fetch_optional(db.get_sqlite_connection_pool()).await;
-                row.map_err(db_error)?.map(Into::into)
-            }
-            other => {
-                return Err(DbErr::BackendNotSupported {
-                    db: other.as_str(),
-                    ctx: "ById",
-                });
-            }
+    /// The row with this id, if there is one, read on a held connection of the server's
+    /// database; errors are SeaORM's, so callers map them as usual.
+    pub async fn find(&self, held: &HeldConnections, id: Uuid) -> Result<Option<E::Model>, DbErr> {
+        /// Binds the id, runs the statement and keeps the connection once it finished.
+        macro_rules! fetch {
+            ($held:expr, $backend:expr) => {{
+                let mut lease = $held.take().await.map_err(db_error)?;
+                let row = sqlx::query(sqlx::AssertSqlSafe(self.sql($backend)))
+                    .bind(id)
+                    .fetch_optional(&mut *lease)
+                    .await
+                    .map_err(db_error)?;
+                lease.keep();
+                row.map(QueryResult::from)
+            }};
+        }
+        let row = match held {
+            HeldConnections::Postgres(held) => fetch!(held, DbBackend::Postgres),
+            HeldConnections::MySql(held) => fetch!(held, DbBackend::MySql),
+            HeldConnections::Sqlite(held) => fetch!(held, DbBackend::Sqlite),
         };
         row.map(|row| E::Model::from_query_result(&row, ""))
             .transpose()

@@ -4,6 +4,7 @@ pub mod account_change;
 mod audit;
 pub mod blacklist;
 mod by_id;
+mod held;
 pub mod role;
 pub mod service_account;
 mod time_range;
@@ -19,6 +20,7 @@ use sea_orm::{
     DbErr, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
+pub use self::held::HeldConnections;
 use crate::{config::Config, data_dir, error::ApiError};
 
 /// Connects to the configured database, creating the data directory for the embedded SQLite file.
@@ -28,7 +30,9 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
         // Every password hash is in this file: created, or tightened, for the owner alone.
         data_dir::restrict_file(&file)?;
     }
-    let mut options = ConnectOptions::new(config.database_url());
+    let url = config.database_url();
+    log_transport_security(&url);
+    let mut options = ConnectOptions::new(url);
     options
         .max_connections(config.database_max_connections())
         .min_connections(1)
@@ -52,6 +56,38 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
             .context("enabling SQLite WAL")?;
     }
     Ok(db)
+}
+
+/// Says how connections to a server database are secured, as DATABASE_URL asks
+/// (`sslmode` for PostgreSQL, `ssl-mode` for MySQL). Without it the drivers' default is
+/// "prefer": TLS when the server offers it, plain TCP otherwise, and nobody would know which.
+fn log_transport_security(url: &str) {
+    let (setting, choices) = if url.starts_with("postgres") {
+        (
+            "sslmode",
+            "sslmode=verify-full (or require), or sslmode=disable",
+        )
+    } else if url.starts_with("mysql") || url.starts_with("mariadb") {
+        (
+            "ssl-mode",
+            "ssl-mode=verify_identity (or required), or ssl-mode=disabled",
+        )
+    } else {
+        return;
+    };
+    let query = url.split_once('?').map_or("", |(_, query)| query);
+    let mode = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(setting)?.strip_prefix('='));
+    match mode {
+        Some(mode) => {
+            tracing::info!("database connections: {setting}={mode}, as DATABASE_URL says")
+        }
+        None => tracing::warn!(
+            "DATABASE_URL names no {setting}: connections use TLS only if the server offers it and \
+             fall back to plain TCP silently; say {choices} (fine on loopback or a private network)"
+        ),
+    }
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {

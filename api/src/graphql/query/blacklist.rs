@@ -31,7 +31,7 @@ impl BlacklistQuery {
     ) -> async_graphql::Result<Option<BlacklistEntry>> {
         let state = ctx.data::<AppState>()?;
         let id = parse_id(&id).extend()?;
-        Ok(db::blacklist::find_one(&state.db, id)
+        Ok(db::blacklist::find_one(&state.point_reads, id)
             .await
             .extend()?
             .map(BlacklistEntry))
