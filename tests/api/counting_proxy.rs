@@ -109,6 +109,13 @@ impl FrontendParser {
         let type_bytes = usize::from(self.started);
         let length_bytes = self.pending.get(type_bytes..type_bytes + 4)?;
         let length = u32::from_be_bytes(length_bytes.try_into().expect("four bytes")) as usize;
+        // The length counts its own four bytes: anything less is not the PostgreSQL protocol (a TLS
+        // handshake, say), and would never consume a byte.
+        assert!(
+            length >= 4,
+            "not a PostgreSQL frontend message: {:?}",
+            self.pending
+        );
         let total = type_bytes + length;
         if self.pending.len() < total {
             return None;

@@ -4,7 +4,7 @@
 //! Redis is a private one, so that other tests' traffic cannot pollute its `INFO commandstats`;
 //! PostgreSQL is reached through a [`CountingProxy`], which counts the server's messages.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, time::Duration};
 
 use deadpool_redis::redis;
 use futures::{StreamExt, stream};
@@ -82,12 +82,14 @@ async fn assert_one_round_trip_per_service(pace: Pace) {
     for _ in 0..3 {
         run_point_queries(&app, &token, &id, 4 * CONCURRENCY, CONCURRENCY).await;
     }
+    settle().await;
     let warm_up = postgres.counts();
     reset_command_stats(&mut stats).await;
     postgres.reset();
 
     // Act
     run_point_queries(&app, &token, &id, QUERIES, pace.in_flight()).await;
+    settle().await;
     let commands = command_calls(&mut stats).await;
     let messages = postgres.counts();
 
@@ -126,6 +128,12 @@ async fn assert_one_round_trip_per_service(pace: Pace) {
         pace.in_flight(),
         wrong.join("\n- ")
     );
+}
+
+/// Waits for what the server does after answering, such as handing a connection back to its pool
+/// (sqlx may talk to the database then), so that it is counted with the requests that caused it.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(300)).await;
 }
 
 /// `host:port` of the PostgreSQL server the tests use.
