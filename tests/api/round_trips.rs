@@ -22,9 +22,9 @@ const POINT_QUERY: &str = "query($id: ID!) { blacklistEntry(id: $id) { id ip } }
 
 /// Point queries per measurement.
 const QUERIES: usize = 200;
-/// Requests in flight at once in the concurrent measurement: more than either pool holds
-/// ([`DATABASE_CONNECTIONS`] here, deadpool-redis's default of four per core), so that checking a
-/// connection out of a pool under contention is measured too.
+/// Requests in flight at once in the concurrent measurement: more than the database pool holds
+/// ([`DATABASE_CONNECTIONS`]) and, up to four cores, than deadpool-redis's default of four per
+/// core, so that checking a connection out of a pool under contention is measured too.
 const CONCURRENCY: usize = 16;
 const DATABASE_CONNECTIONS: u32 = 4;
 
@@ -78,7 +78,8 @@ async fn assert_one_round_trip_per_service(pace: Pace) {
         .get_multiplexed_async_connection()
         .await
         .expect("connect to the private Redis");
-    // Every pooled connection is made and has prepared its statements before the counts start.
+    // The pools grow to what this concurrency needs, and each connection prepares its statements,
+    // before the counts start: the measured requests find every connection made and ready.
     for _ in 0..3 {
         run_point_queries(&app, &token, &id, 4 * CONCURRENCY, CONCURRENCY).await;
     }
