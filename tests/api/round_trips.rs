@@ -6,7 +6,6 @@
 
 use std::{collections::BTreeMap, time::Duration};
 
-use deadpool_redis::redis;
 use futures::{StreamExt, stream};
 use serde_json::{Value, json};
 
@@ -23,8 +22,7 @@ const POINT_QUERY: &str = "query($id: ID!) { blacklistEntry(id: $id) { id ip } }
 /// Point queries per measurement.
 const QUERIES: usize = 200;
 /// Requests in flight at once in the concurrent measurement: more than the database pool holds
-/// ([`DATABASE_CONNECTIONS`]) and, up to four cores, than deadpool-redis's default of four per
-/// core, so that checking a connection out of a pool under contention is measured too.
+/// ([`DATABASE_CONNECTIONS`]), so that taking a connection under contention is measured too.
 const CONCURRENCY: usize = 16;
 const DATABASE_CONNECTIONS: u32 = 4;
 
