@@ -16,6 +16,7 @@ use std::{
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpStream},
+    sync::watch,
     task::JoinHandle,
 };
 
@@ -138,6 +139,8 @@ impl FrontendParser {
 pub struct CountingProxy {
     address: SocketAddr,
     counts: Arc<Mutex<MessageCounts>>,
+    /// Whether what the server sends is passed on (see [`CountingProxy::stall`]).
+    flowing: watch::Sender<bool>,
     accepting: JoinHandle<()>,
 }
 
@@ -148,17 +151,34 @@ impl CountingProxy {
             .expect("bind an ephemeral port");
         let address = listener.local_addr().expect("listener has an address");
         let counts = Arc::new(Mutex::new(MessageCounts::default()));
+        let (flowing, gate) = watch::channel(true);
         let shared = Arc::clone(&counts);
         let accepting = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                tokio::spawn(forward(client, upstream.clone(), Arc::clone(&shared)));
+                let link = Link {
+                    upstream: upstream.clone(),
+                    counts: Arc::clone(&shared),
+                    gate: gate.clone(),
+                };
+                tokio::spawn(forward(client, link));
             }
         });
         Self {
             address,
             counts,
+            flowing,
             accepting,
         }
+    }
+
+    /// Holds back everything the server sends from now on, as a database that stopped answering
+    /// would look to it; [`CountingProxy::resume`] sends what was held, in order.
+    pub fn stall(&self) {
+        self.flowing.send_replace(false);
+    }
+
+    pub fn resume(&self) {
+        self.flowing.send_replace(true);
     }
 
     /// `host:port` to put in a URL in place of the real service's.
@@ -183,8 +203,20 @@ impl Drop for CountingProxy {
     }
 }
 
+/// What each forwarded connection shares with the proxy.
+struct Link {
+    upstream: String,
+    counts: Arc<Mutex<MessageCounts>>,
+    gate: watch::Receiver<bool>,
+}
+
 /// Copies one connection both ways; the server's side is counted on its way upstream.
-async fn forward(mut client: TcpStream, upstream: String, counts: Arc<Mutex<MessageCounts>>) {
+async fn forward(mut client: TcpStream, link: Link) {
+    let Link {
+        upstream,
+        counts,
+        mut gate,
+    } = link;
     let Ok(mut service) = TcpStream::connect(&upstream).await else {
         // The server sees its connection refused, as it would without the proxy.
         return;
@@ -201,6 +233,10 @@ async fn forward(mut client: TcpStream, upstream: String, counts: Arc<Mutex<Mess
             }
             // Counted before it is forwarded, so a reply never arrives before its request is counted.
             parser.feed(&buffer[..read], &mut counts.lock().expect("counts lock"));
+            if gate.wait_for(|flowing| *flowing).await.is_err() {
+                // The proxy is gone: so is the connection.
+                return Ok(());
+            }
             service_writes.write_all(&buffer[..read]).await?;
         }
     };

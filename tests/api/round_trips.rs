@@ -6,12 +6,13 @@
 
 use std::{collections::BTreeMap, time::Duration};
 
+use api::config::Config;
 use futures::{StreamExt, stream};
 use serde_json::{Value, json};
 
 use crate::{
     counting_proxy::{CountingProxy, Message},
-    helpers::{Backend, TestApp, postgres_admin_url, spawn_app_with},
+    helpers::{Backend, TestApp, error_code, postgres_admin_url, spawn_app_with},
     private_services::PrivateRedis,
 };
 
@@ -57,12 +58,8 @@ async fn assert_one_round_trip_per_service(pace: Pace) {
     // started before the server so that every connection of its pool is made through it.
     let redis = PrivateRedis::start().await;
     let postgres = CountingProxy::start(postgres_address()).await;
-    let app = spawn_app_with(Backend::Postgres, |config| {
+    let app = spawn_app_through(&postgres, |config| {
         config.redis_url = Some(redis.url());
-        config.database_url = config
-            .database_url
-            .as_deref()
-            .map(|url| through_proxy(url, &postgres));
         config.database_max_connections = Some(DATABASE_CONNECTIONS);
         // The blacklist watcher polls Redis on a timer: background traffic, not a request's. An
         // hour between polls keeps it out of the counts (it polls once, at startup).
@@ -129,6 +126,56 @@ async fn assert_one_round_trip_per_service(pace: Pace) {
     );
 }
 
+/// A point query abandoned in the middle of its statement (the request's deadline passed while the
+/// database did not answer) must leave nothing behind on the connection it used: the answer that
+/// arrives late is never read as the next query's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_point_query_abandoned_mid_statement_leaves_no_answer_for_the_next() {
+    // Arrange: a pool of two, so that one connection is held for point queries and every point
+    // query uses it.
+    let postgres = CountingProxy::start(postgres_address()).await;
+    let app = spawn_app_through(&postgres, |config| {
+        config.database_max_connections = Some(2);
+        config.request_timeout_ms = 1_000;
+    })
+    .await;
+    let token = app.admin_token().await;
+    let first = create_entry_for(&app, &token, "192.0.2.1").await;
+    let second = create_entry_for(&app, &token, "192.0.2.2").await;
+    run_point_queries(&app, &token, &first, 4, 1).await;
+
+    // Act: the first entry's query is sent and abandoned; its answer arrives after the deadline.
+    postgres.stall();
+    let abandoned = app
+        .gql(POINT_QUERY, json!({ "id": first }), Some(&token))
+        .await;
+    postgres.resume();
+    let next: Vec<Value> = stream::iter([&second, &first, &second, &first])
+        .then(|id| app.gql(POINT_QUERY, json!({ "id": id }), Some(&token)))
+        .collect()
+        .await;
+
+    // Assert
+    assert_eq!(error_code(&abandoned), "TIMEOUT", "{abandoned}");
+    let read: Vec<&Value> = next
+        .iter()
+        .map(|body| &body["data"]["blacklistEntry"]["id"])
+        .collect();
+    assert_eq!(read, [&second, &first, &second, &first], "{next:?}");
+}
+
+/// The server on PostgreSQL through `proxy`, and `adjust`ed.
+async fn spawn_app_through(proxy: &CountingProxy, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_with(Backend::Postgres, |config| {
+        config.database_url = config
+            .database_url
+            .as_deref()
+            .map(|url| through_proxy(url, proxy));
+        adjust(config);
+    })
+    .await
+}
+
 /// Waits for what the server does after answering, such as handing a connection back to its pool
 /// (sqlx may talk to the database then), so that it is counted with the requests that caused it.
 async fn settle() {
@@ -155,12 +202,12 @@ fn through_proxy(url: &str, proxy: &CountingProxy) -> String {
 }
 
 async fn create_entry(app: &TestApp, token: &str) -> Value {
+    create_entry_for(app, token, "192.0.2.7").await
+}
+
+async fn create_entry_for(app: &TestApp, token: &str, ip: &str) -> Value {
     let body = app
-        .gql(
-            CREATE,
-            json!({ "input": { "ip": "192.0.2.7" } }),
-            Some(token),
-        )
+        .gql(CREATE, json!({ "input": { "ip": ip } }), Some(token))
         .await;
     let id = &body["data"]["createBlacklistEntry"]["id"];
     assert!(id.is_string(), "create failed: {body}");
