@@ -173,6 +173,10 @@ fn flood(
         .collect()
 }
 
+/// What a busy core may keep a ready task waiting (Linux's default minimum granularity is a few
+/// milliseconds).
+const SCHEDULER_SLICE: Duration = Duration::from_millis(4);
+
 async fn a_flood_of_huge_and_distinct_invalid_documents_neither_grows_nor_slows_the_server(
     backend: Backend,
 ) {
@@ -257,8 +261,10 @@ async fn a_flood_of_huge_and_distinct_invalid_documents_neither_grows_nor_slows_
         peak / MIB,
         idle / MIB
     );
+    // Twice as long, plus one scheduler time slice: with the point query well under a
+    // millisecond, a ratio alone would measure the kernel's scheduling on two busy cores.
     assert!(
-        flooded <= quiet * 2,
+        flooded <= quiet * 2 + SCHEDULER_SLICE,
         "the point query took {flooded:?} under the flood, {quiet:?} without"
     );
 }
