@@ -13,8 +13,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    auth::Principal,
-    db::{audit, begin_write, by_id::ById, conflict_or, held::HeldConnections, now, time_range},
+    db::{
+        audit::Audit, begin_write, by_id::ById, conflict_or, held::HeldConnections, now, time_range,
+    },
     error::ApiError,
 };
 
@@ -107,7 +108,7 @@ async fn find_for_update(db: &impl ConnectionTrait, id: Uuid) -> Result<Model, A
 pub async fn create(
     db: &impl ConnectionTrait,
     new: NewEntry,
-    by: &Principal,
+    by: &Audit,
 ) -> Result<Model, ApiError> {
     let ip = new.ip.clone();
     ActiveModel {
@@ -115,8 +116,8 @@ pub async fn create(
         ip: Set(new.ip),
         remark: Set(new.remark),
         bpm_status: Set(new.bpm_status),
-        created_by: Set(audit::actor(by)),
-        created_by_name: Set(by.display_name.clone()),
+        created_by: Set(by.actor.clone()),
+        created_by_name: Set(by.actor_name.clone()),
         created_at: Set(now()),
         updated_by: Set(None),
         updated_by_name: Set(None),
@@ -135,7 +136,7 @@ pub async fn update(
     db: &DatabaseConnection,
     id: Uuid,
     changes: EntryChanges,
-    by: &Principal,
+    by: &Audit,
 ) -> Result<(String, Model), ApiError> {
     let txn = begin_write(db).await?;
     let entry = find_for_update(&txn, id).await?;
@@ -151,8 +152,8 @@ pub async fn update(
     if let Some(bpm_status) = changes.bpm_status {
         active.bpm_status = Set(bpm_status);
     }
-    active.updated_by = Set(Some(audit::actor(by)));
-    active.updated_by_name = Set(by.display_name.clone());
+    active.updated_by = Set(Some(by.actor.clone()));
+    active.updated_by_name = Set(by.actor_name.clone());
     active.updated_at = Set(Some(now()));
     let updated = active.update(&txn).await.map_err(|error| match error {
         DbErr::RecordNotUpdated => NOT_FOUND,

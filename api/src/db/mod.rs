@@ -1,7 +1,7 @@
 //! Storage: connecting, migrating, and the queries each domain needs. No GraphQL types here.
 
 pub mod account_change;
-mod audit;
+pub mod audit;
 pub mod blacklist;
 mod by_id;
 mod held;
