@@ -5,6 +5,7 @@ pub mod audit;
 pub mod blacklist;
 mod by_id;
 mod held;
+pub mod keyset;
 pub mod role;
 pub mod service_account;
 mod time_range;

@@ -4,8 +4,9 @@ use async_graphql::{Context, ID, Object, ResultExt};
 
 use crate::{
     auth::{RequestAuth, guard::RequirePermission, permission},
-    graphql::types::blacklist::{
-        BlacklistEntry, CreateBlacklistEntryInput, UpdateBlacklistEntryInput, parse_id,
+    graphql::types::{
+        blacklist::{BlacklistEntry, CreateBlacklistEntryInput, UpdateBlacklistEntryInput},
+        input::parse_id,
     },
     service,
     state::AppState,
