@@ -62,7 +62,7 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
     config.validate()?;
     let keys = JwtKeys::load(config)?;
     let passwords = Passwords::from_config(config)?;
-    let store = liveness::from_config(config)?;
+    let stores = liveness::from_config(config)?;
     let db = db::connect(config).await?;
     if config.migrate_on_start {
         db::migrate(&db).await?;
@@ -75,8 +75,9 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
             config.dependency_timeout(),
         )),
         db,
-        throttle: LoginThrottle::new(config, store.clone()),
-        sessions: Sessions::new(config, keys, store),
+        throttle: LoginThrottle::new(config, stores.attempts),
+        sessions: Sessions::new(config, keys, stores.tokens),
+        changes: stores.changes,
         passwords,
         blacklist,
         blacklist_feed: ChangeFeed::from_config(config)?,

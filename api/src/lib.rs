@@ -15,4 +15,5 @@ pub mod http;
 pub mod ip;
 pub mod service;
 mod shared_redis;
+pub mod shared_store;
 pub mod state;

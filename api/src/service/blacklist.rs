@@ -60,7 +60,7 @@ async fn changed(state: &AppState, change: Change) {
 }
 
 async fn announce(state: &AppState) {
-    match state.sessions.store().bump_blacklist_version().await {
+    match state.changes.bump_blacklist_version().await {
         Ok(version) => state.blacklist.announced(version),
         Err(error) => {
             let error = store_error(error);
