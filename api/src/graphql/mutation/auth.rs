@@ -7,9 +7,9 @@ use crate::{
         RequestAuth,
         guard::{Authenticated, RequirePermission},
         permission,
+        request::ClientIp,
     },
     graphql::types::auth::AuthPayload,
-    http::client_ip::ClientIp,
     service::{accounts, login},
     state::AppState,
 };
