@@ -6,16 +6,16 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::{
-    accounts,
     auth::{
         jwt::JwtKeys, liveness, password::Passwords, session::Sessions, throttle::LoginThrottle,
     },
-    blacklist::{self, Blacklist, feed::ChangeFeed},
+    blacklist::{Blacklist, feed::ChangeFeed},
     bootstrap,
     config::Config,
     db::{self, HeldConnections},
     graphql::trusted::TrustedDocuments,
     http::server,
+    service::{self, accounts},
     state::AppState,
 };
 
@@ -32,10 +32,10 @@ impl App {
         let trusted = TrustedDocuments::from_config(config)?;
         let state = build_state(config).await?;
         bootstrap::ensure_admin(&state, config).await?;
-        blacklist::watch::spawn(state.clone(), config.blacklist_refresh());
+        service::blacklist_watch::spawn(state.clone(), config.blacklist_refresh());
         state.blacklist_feed.start().await;
         if !accounts::reaches_every_server(&state) {
-            accounts::watch::spawn(state.clone()).await?;
+            service::account_watch::spawn(state.clone()).await?;
         }
         let router = server::router(state.clone(), config, trusted);
         Ok(Self {
@@ -62,7 +62,7 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
     config.validate()?;
     let keys = JwtKeys::load(config)?;
     let passwords = Passwords::from_config(config)?;
-    let store = liveness::from_config(config)?;
+    let stores = liveness::from_config(config)?;
     let db = db::connect(config).await?;
     if config.migrate_on_start {
         db::migrate(&db).await?;
@@ -75,8 +75,9 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
             config.dependency_timeout(),
         )),
         db,
-        throttle: LoginThrottle::new(config, store.clone()),
-        sessions: Sessions::new(config, keys, store),
+        throttle: LoginThrottle::new(config, stores.attempts),
+        sessions: Sessions::new(config, keys, stores.tokens),
+        changes: stores.changes,
         passwords,
         blacklist,
         blacklist_feed: ChangeFeed::from_config(config)?,

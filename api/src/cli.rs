@@ -7,7 +7,6 @@ use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use crate::{
-    accounts,
     app::{self, App},
     auth::name,
     bootstrap::generate_password,
@@ -15,6 +14,7 @@ use crate::{
     db::{self, user::NewUser},
     graphql::schema::sdl,
     http::server::shutdown_signal,
+    service::accounts,
     state::AppState,
 };
 

@@ -1,7 +1,6 @@
 //! A GraphQL API server for token-secured interfaces: JWT login, token liveness in Redis,
 //! per-user permission guards, and an IP blacklist stored through SeaORM.
 
-pub mod accounts;
 pub mod app;
 pub mod auth;
 pub mod blacklist;
@@ -14,5 +13,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod ip;
+pub mod service;
 mod shared_redis;
+pub mod shared_store;
 pub mod state;

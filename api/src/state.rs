@@ -8,6 +8,7 @@ use crate::{
     auth::{password::Passwords, session::Sessions, throttle::LoginThrottle},
     blacklist::{Blacklist, feed::ChangeFeed},
     db::HeldConnections,
+    shared_store::ChangeCounter,
 };
 
 #[derive(Clone)]
@@ -19,6 +20,8 @@ pub struct AppState {
     pub passwords: Passwords,
     pub throttle: LoginThrottle,
     pub blacklist: Blacklist,
+    /// Tells every instance that the blacklist changed.
+    pub changes: Arc<dyn ChangeCounter>,
     /// Committed blacklist changes, for subscribers.
     pub blacklist_feed: ChangeFeed,
 }

@@ -1,6 +1,6 @@
 //! Audit fields tell users and service accounts apart, even when they share a name.
 
-use api::accounts;
+use api::service::accounts;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, spawn_app};

@@ -132,7 +132,7 @@ async fn parallel_wrong_logins_from_many_addresses_are_checked_at_most_the_name_
 
 async fn parallel_wrong_service_logins_are_checked_at_most_the_limit(backend: Backend) {
     let app = spawn_target(backend).await;
-    let secret = api::accounts::create_service(
+    let secret = api::service::accounts::create_service(
         &app.cli_state().await,
         "exporter",
         &["blacklist:read".to_owned()],

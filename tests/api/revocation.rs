@@ -1,7 +1,7 @@
 //! Revoking live tokens: `revokeTokens`, and the account changes that must reach tokens already
 //! issued (disabling a user, a new password, a role losing or gaining a permission), on every instance.
 
-use api::accounts;
+use api::service::accounts;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, error_code, spawn_app};

@@ -7,7 +7,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use api::accounts;
+use api::service::accounts;
 use futures::future::join_all;
 use serde_json::{Value, json};
 

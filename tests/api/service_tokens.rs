@@ -1,7 +1,7 @@
 //! Service accounts: `serviceLogin` with a client id and secret, the token's lifetime and
 //! permissions, and disabling or rotating an account (the `api service …` library calls).
 
-use api::accounts;
+use api::service::accounts;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use api::accounts;
+use api::service::accounts;
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::{net::TcpStream, time::Instant};

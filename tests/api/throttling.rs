@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use api::accounts;
+use api::service::accounts;
 use serde_json::{Value, json};
 
 use crate::helpers::{

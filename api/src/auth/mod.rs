@@ -4,7 +4,6 @@ pub mod guard;
 mod hash_threads;
 pub mod jwt;
 pub mod liveness;
-pub mod login;
 pub mod name;
 pub mod password;
 pub mod permission;

@@ -5,7 +5,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::permission;
-use crate::error::ApiError;
+use crate::{
+    db::audit::{ActorKind, Audit},
+    error::ApiError,
+};
 
 /// What kind of caller a principal is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
@@ -37,6 +40,20 @@ impl Principal {
         self.permissions
             .iter()
             .any(|granted| permission::covers(granted, required))
+    }
+
+    /// How the changes this principal makes are recorded.
+    pub fn audit(&self) -> Audit {
+        let kind = match self.kind {
+            PrincipalKind::User => ActorKind::User,
+            PrincipalKind::Service => ActorKind::Service,
+        };
+        Audit {
+            actor_name: self.display_name.clone(),
+            org_code: self.org_code.clone(),
+            company_code: self.company_code.clone(),
+            ..Audit::new(kind, &self.username)
+        }
     }
 
     pub fn require(&self, required: &'static str) -> Result<&Self, ApiError> {

@@ -6,6 +6,11 @@ use uuid::Uuid;
 use super::Principal;
 use crate::error::ApiError;
 
+/// The client's address, put in request extensions (and GraphQL request data) by the HTTP layer,
+/// for the resolvers that count or record it (logins).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub std::net::IpAddr);
+
 /// The JEECG convention, accepted beside `Authorization: Bearer`.
 pub const X_AUTH_TOKEN: &str = "x-auth-token";
 

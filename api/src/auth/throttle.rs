@@ -21,7 +21,7 @@ use std::{
 use ipnet::IpNet;
 
 use super::{
-    liveness::{Bucket, Reservation, TokenStore},
+    liveness::{AttemptCounters, Bucket, Reservation},
     session::store_error,
 };
 use crate::{config::Config, error::ApiError};
@@ -47,7 +47,7 @@ impl AttemptKind {
 
 #[derive(Clone)]
 pub struct LoginThrottle {
-    store: Arc<dyn TokenStore>,
+    store: Arc<dyn AttemptCounters>,
     max_failures: u64,
     max_failures_per_address: u64,
     max_failures_per_name: u64,
@@ -74,7 +74,7 @@ pub struct Attempt {
 }
 
 impl LoginThrottle {
-    pub fn new(config: &Config, store: Arc<dyn TokenStore>) -> Self {
+    pub fn new(config: &Config, store: Arc<dyn AttemptCounters>) -> Self {
         Self {
             store,
             max_failures: config.login_max_failures,

@@ -3,7 +3,6 @@
 
 pub mod feed;
 pub mod matcher;
-pub mod watch;
 
 use std::{
     net::IpAddr,
@@ -21,7 +20,7 @@ use self::{
     feed::{ChangeEvent, ChangeKind},
     matcher::{IpMatcher, MatcherBuilder},
 };
-use crate::{auth::session::store_error, db, error::ApiError, state::AppState};
+use crate::{db, error::ApiError};
 
 #[derive(Clone)]
 pub struct Blacklist {
@@ -46,6 +45,11 @@ pub struct Change {
 }
 
 impl Change {
+    /// What subscribers are told of the change.
+    pub fn into_event(self) -> ChangeEvent {
+        self.event
+    }
+
     pub fn created(entry: Model) -> Self {
         Self {
             removed: None,
@@ -154,7 +158,7 @@ impl Blacklist {
     /// held. Each re-read starts after its change committed and, under `follow_order`, after the
     /// previous re-read was applied; so the last one applied for an address read it after every
     /// commit that touched it, and the matcher ends equal to a fresh load.
-    async fn follow(&self, db: &DatabaseConnection, change: &Change) {
+    pub async fn follow(&self, db: &DatabaseConnection, change: &Change) {
         let touched = change.touched();
         let _order = self.follow_order.lock().await;
         let held = match db::blacklist::held(db, &touched).await {
@@ -185,40 +189,13 @@ impl Blacklist {
         edit(&mut current);
         self.local_changes.fetch_add(1, Ordering::AcqRel);
     }
-}
 
-/// After this instance committed a blacklist change: enforce it here at once, then tell the others
-/// and the subscribers.
-/// The change is already committed, so a failure to announce it is logged, not returned: the
-/// others still pick it up at their next periodic full reload.
-pub async fn changed(state: &AppState, change: Change) {
-    let state = state.clone();
-    // A task of its own: a request cancelled after its commit (timeout, client gone) must still
-    // bring the matcher in line and announce the change.
-    let task = tokio::spawn(async move {
-        state.blacklist.follow(&state.db, &change).await;
-        announce(&state).await;
-        state.blacklist_feed.publish(change.event).await;
-    });
-    if let Err(error) = task.await {
-        tracing::error!(%error, "applying a blacklist change failed");
-    }
-}
-
-async fn announce(state: &AppState) {
-    match state.sessions.store().bump_blacklist_version().await {
-        // Our own announcement needs no reload here; anyone else's in between still triggers one,
-        // because the watcher compares against the exact version it saw last.
-        Ok(version) if version == state.blacklist.seen_version() + 1 => {
-            state
-                .blacklist
-                .seen_version
-                .store(version, Ordering::Release);
-        }
-        Ok(_) => {}
-        Err(error) => {
-            let error = store_error(error);
-            tracing::warn!(%error, "could not announce a blacklist change to other instances");
+    /// This instance announced a change as `version`. Its own announcement needs no reload here;
+    /// anyone else's in between still triggers one, because the watcher compares against the
+    /// exact version it saw last.
+    pub fn announced(&self, version: u64) {
+        if version == self.seen_version() + 1 {
+            self.seen_version.store(version, Ordering::Release);
         }
     }
 }

@@ -1,43 +1,53 @@
-//! Who made a change, as the audit fields (`createdBy`, `updatedBy`) record it.
-
-use crate::auth::{Principal, PrincipalKind};
+//! Who made a change, as the audit fields (`createdBy`, `updatedBy`, the organisation of a new
+//! row) record it. Built by the layers above from whoever is calling; storage only writes it.
 
 /// Marks a service account in audit fields. Account names cannot contain `:` (see
-/// `accounts::check_name`), so no user's name can be read as a service account's, or the reverse.
+/// `service::accounts::check_name`), so no user's name can be read as a service account's, or the reverse.
 pub const SERVICE_PREFIX: &str = "service:";
 
-/// A user is recorded by username, a service account as `service:<client id>`: a service account
-/// named like a user (`admin`) must not pass for that user in the audit trail.
-pub fn actor(by: &Principal) -> String {
-    match by.kind {
-        PrincipalKind::User => by.username.clone(),
-        PrincipalKind::Service => format!("{SERVICE_PREFIX}{}", by.username),
+/// The author of a change, as rows record it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Audit {
+    /// A user's name, or `service:<client id>` for a service account.
+    pub actor: String,
+    pub actor_name: Option<String>,
+    /// The organisation and company a row created by this author belongs to.
+    pub org_code: Option<String>,
+    pub company_code: Option<String>,
+}
+
+/// Whether the author is a person or a service account: recorded apart, so that a service
+/// account named like a user (`admin`) cannot pass for that user in the audit trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActorKind {
+    User,
+    Service,
+}
+
+impl Audit {
+    pub fn new(kind: ActorKind, name: &str) -> Self {
+        let actor = match kind {
+            ActorKind::User => name.to_owned(),
+            ActorKind::Service => format!("{SERVICE_PREFIX}{name}"),
+        };
+        Self {
+            actor,
+            actor_name: None,
+            org_code: None,
+            company_code: None,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use uuid::Uuid;
-
     use super::*;
-
-    fn principal(name: &str, kind: PrincipalKind) -> Principal {
-        Principal {
-            subject_id: Uuid::now_v7(),
-            username: name.to_owned(),
-            display_name: None,
-            kind,
-            permissions: Vec::new(),
-            org_code: None,
-            company_code: None,
-        }
-    }
 
     #[test]
     fn a_service_named_like_a_user_is_recorded_apart_from_it() {
-        assert_eq!(actor(&principal("admin", PrincipalKind::User)), "admin");
+        assert_eq!(Audit::new(ActorKind::User, "admin").actor, "admin");
         assert_eq!(
-            actor(&principal("admin", PrincipalKind::Service)),
+            Audit::new(ActorKind::Service, "admin").actor,
             "service:admin"
         );
     }

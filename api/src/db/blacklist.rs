@@ -1,20 +1,23 @@
 //! Blacklist entries: create, read, update, delete, and keyset-paginated listing.
 
 use chrono::{DateTime, Utc};
-use entity::{
-    Instant,
-    blacklist_entry::{ActiveModel, Column, Entity, Model},
-};
+use entity::blacklist_entry::{ActiveModel, Column, Entity, Model};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
-    sea_query::{LikeExpr, Order},
+    EntityTrait, QueryFilter, QuerySelect, Set, sea_query::LikeExpr,
 };
 use uuid::Uuid;
 
 use crate::{
-    auth::Principal,
-    db::{audit, begin_write, by_id::ById, conflict_or, held::HeldConnections, now, time_range},
+    db::{
+        audit::Audit,
+        begin_write,
+        by_id::ById,
+        conflict_or,
+        held::HeldConnections,
+        keyset::{self, CreationOrdered, Page, Position, Window},
+        now, time_range,
+    },
     error::ApiError,
 };
 
@@ -47,39 +50,21 @@ pub struct EntryFilter {
     pub created_before: Option<DateTime<Utc>>,
 }
 
-/// A position in the (created_at, id) order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Position {
-    pub created_at: Instant,
-    pub id: Uuid,
-}
+impl CreationOrdered for Entity {
+    fn created_at_column() -> Column {
+        Column::CreatedAt
+    }
 
-impl From<&Model> for Position {
-    fn from(entry: &Model) -> Self {
-        Self {
+    fn id_column() -> Column {
+        Column::Id
+    }
+
+    fn position(entry: &Model) -> Position {
+        Position {
             created_at: entry.created_at,
             id: entry.id,
         }
     }
-}
-
-/// Which slice of the order to read: `limit` rows after `after`, or the last `limit` before `before`.
-pub enum Window {
-    Forward {
-        after: Option<Position>,
-        limit: u64,
-    },
-    Backward {
-        before: Option<Position>,
-        limit: u64,
-    },
-}
-
-pub struct EntryPage {
-    pub entries: Vec<Model>,
-    pub has_previous_page: bool,
-    pub has_next_page: bool,
-    pub total_count: u64,
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, ApiError> {
@@ -107,7 +92,7 @@ async fn find_for_update(db: &impl ConnectionTrait, id: Uuid) -> Result<Model, A
 pub async fn create(
     db: &impl ConnectionTrait,
     new: NewEntry,
-    by: &Principal,
+    by: &Audit,
 ) -> Result<Model, ApiError> {
     let ip = new.ip.clone();
     ActiveModel {
@@ -115,8 +100,8 @@ pub async fn create(
         ip: Set(new.ip),
         remark: Set(new.remark),
         bpm_status: Set(new.bpm_status),
-        created_by: Set(audit::actor(by)),
-        created_by_name: Set(by.display_name.clone()),
+        created_by: Set(by.actor.clone()),
+        created_by_name: Set(by.actor_name.clone()),
         created_at: Set(now()),
         updated_by: Set(None),
         updated_by_name: Set(None),
@@ -135,7 +120,7 @@ pub async fn update(
     db: &DatabaseConnection,
     id: Uuid,
     changes: EntryChanges,
-    by: &Principal,
+    by: &Audit,
 ) -> Result<(String, Model), ApiError> {
     let txn = begin_write(db).await?;
     let entry = find_for_update(&txn, id).await?;
@@ -151,8 +136,8 @@ pub async fn update(
     if let Some(bpm_status) = changes.bpm_status {
         active.bpm_status = Set(bpm_status);
     }
-    active.updated_by = Set(Some(audit::actor(by)));
-    active.updated_by_name = Set(by.display_name.clone());
+    active.updated_by = Set(Some(by.actor.clone()));
+    active.updated_by_name = Set(by.actor_name.clone());
     active.updated_at = Set(Some(now()));
     let updated = active.update(&txn).await.map_err(|error| match error {
         DbErr::RecordNotUpdated => NOT_FOUND,
@@ -177,68 +162,13 @@ pub async fn delete(db: &DatabaseConnection, id: Uuid) -> Result<Model, ApiError
     Ok(entry)
 }
 
-/// One page in (created_at, id) order. The order is total, so pages stay stable under inserts.
+/// One page of the entries `filter` matches, oldest first.
 pub async fn list(
     db: &impl ConnectionTrait,
     filter: &EntryFilter,
     window: Window,
-) -> Result<EntryPage, ApiError> {
-    let filtered = Entity::find().filter(filter_condition(filter));
-    let total_count = filtered.clone().count(db).await?;
-    let (cursor_condition, order, limit) = match &window {
-        Window::Forward { after, limit } => {
-            (after.map(|p| beyond(p, Order::Asc)), Order::Asc, *limit)
-        }
-        Window::Backward { before, limit } => {
-            (before.map(|p| beyond(p, Order::Desc)), Order::Desc, *limit)
-        }
-    };
-    let mut rows = filtered
-        .apply_if(cursor_condition, |query, condition| query.filter(condition))
-        .order_by(Column::CreatedAt, order.clone())
-        .order_by(Column::Id, order)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    // One row more than asked tells whether another page follows, without a second query.
-    let more = rows.len() as u64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    Ok(match window {
-        Window::Forward { after, .. } => EntryPage {
-            entries: rows,
-            has_previous_page: after.is_some(),
-            has_next_page: more,
-            total_count,
-        },
-        Window::Backward { before, .. } => {
-            rows.reverse();
-            EntryPage {
-                entries: rows,
-                has_previous_page: more,
-                has_next_page: before.is_some(),
-                total_count,
-            }
-        }
-    })
-}
-
-/// Rows strictly after `position` in the direction of `order`.
-fn beyond(position: Position, order: Order) -> Condition {
-    let (time, id) = match order {
-        Order::Desc => (
-            Column::CreatedAt.lt(position.created_at),
-            Column::Id.lt(position.id),
-        ),
-        _ => (
-            Column::CreatedAt.gt(position.created_at),
-            Column::Id.gt(position.id),
-        ),
-    };
-    Condition::any().add(time).add(
-        Condition::all()
-            .add(Column::CreatedAt.eq(position.created_at))
-            .add(id),
-    )
+) -> Result<Page<Model>, ApiError> {
+    keyset::page(db, Entity::find().filter(filter_condition(filter)), window).await
 }
 
 fn filter_condition(filter: &EntryFilter) -> Condition {

@@ -1,10 +1,11 @@
 //! Storage: connecting, migrating, and the queries each domain needs. No GraphQL types here.
 
 pub mod account_change;
-mod audit;
+pub mod audit;
 pub mod blacklist;
 mod by_id;
 mod held;
+pub mod keyset;
 pub mod role;
 pub mod service_account;
 mod time_range;

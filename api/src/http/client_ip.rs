@@ -15,11 +15,9 @@ use std::{
 use axum::http::HeaderMap;
 use ipnet::IpNet;
 
-const X_FORWARDED_FOR: &str = "x-forwarded-for";
+pub use crate::auth::request::ClientIp;
 
-/// The client's address, put in request extensions (and GraphQL request data) by the HTTP layer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientIp(pub IpAddr);
+const X_FORWARDED_FOR: &str = "x-forwarded-for";
 
 /// Why the X-Forwarded-For chain from a trusted proxy could not be read up to the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use std::{
 
 use uuid::Uuid;
 
-use super::{Bucket, Reservation, StoreError, TokenStore};
+use super::{AttemptCounters, Bucket, ChangeCounter, Reservation, StoreError, TokenStore};
 use crate::auth::Principal;
 
 /// How many inserts pass between sweeps of dead records, so memory stays bounded without a timer task.
@@ -207,6 +207,17 @@ impl TokenStore for MemoryTokenStore {
         Ok(updated)
     }
 
+    fn shared(&self) -> bool {
+        false
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl AttemptCounters for MemoryTokenStore {
     async fn reserve_attempt(
         &self,
         buckets: &[Bucket<'_>],
@@ -245,7 +256,10 @@ impl TokenStore for MemoryTokenStore {
         }
         Ok(())
     }
+}
 
+#[async_trait::async_trait]
+impl ChangeCounter for MemoryTokenStore {
     async fn blacklist_version(&self) -> Result<u64, StoreError> {
         Ok(self.lock().blacklist_version)
     }
@@ -254,13 +268,5 @@ impl TokenStore for MemoryTokenStore {
         let mut inner = self.lock();
         inner.blacklist_version += 1;
         Ok(inner.blacklist_version)
-    }
-
-    fn shared(&self) -> bool {
-        false
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        Ok(())
     }
 }

@@ -14,15 +14,7 @@ use uuid::Uuid;
 pub use self::{memory::MemoryTokenStore, redis::RedisTokenStore};
 use super::Principal;
 use crate::config::Config;
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The store could not be reached in time; callers must fail closed.
-    #[error("token store unavailable: {0}")]
-    Unavailable(String),
-    #[error("token store record is corrupt: {0}")]
-    Corrupt(#[from] serde_json::Error),
-}
+pub use crate::shared_store::{ChangeCounter, StoreError};
 
 /// One login-attempt counter and the most attempts it allows in a window.
 #[derive(Debug, Clone, Copy)]
@@ -40,8 +32,8 @@ pub enum Reservation {
     Refused { retry_after: Duration },
 }
 
-/// The state that must be shared by every server instance: token liveness, failure counters and
-/// the blacklist's version. Redis in production; in-process for a single embedded instance.
+/// Token liveness, shared by every server instance. Redis in production; in-process for a single
+/// embedded instance.
 #[async_trait::async_trait]
 pub trait TokenStore: Send + Sync {
     /// The subject's revocation epoch: every revocation or permission change of the subject
@@ -84,6 +76,17 @@ pub trait TokenStore: Send + Sync {
         permissions: &[String],
     ) -> Result<u64, StoreError>;
 
+    /// Whether every process that points at the same configuration reaches this store (Redis),
+    /// rather than it living in this process alone.
+    fn shared(&self) -> bool;
+
+    /// Checks that the store answers (for `/readyz`).
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Login-attempt counters, shared by every instance so the limits hold across them.
+#[async_trait::async_trait]
+pub trait AttemptCounters: Send + Sync {
     /// Reserves a login attempt in every bucket at once, before any password is checked: when
     /// all have room, each counts one more (a bucket's window starts at its first attempt and
     /// lasts `window`); when one is full, none changes. One atomic step, so parallel attempts
@@ -97,25 +100,32 @@ pub trait TokenStore: Send + Sync {
     /// Gives back a reservation whose attempt succeeded (or never ran): `forget` is emptied,
     /// each of `release` counts one attempt fewer.
     async fn release_attempt(&self, forget: &str, release: &[&str]) -> Result<(), StoreError>;
+}
 
-    /// The blacklist's change counter, shared by every instance.
-    async fn blacklist_version(&self) -> Result<u64, StoreError>;
+/// The shared state, one view per concern: token liveness, login counters and the change
+/// counter, all kept by one store.
+#[derive(Clone)]
+pub struct SharedStores {
+    pub tokens: Arc<dyn TokenStore>,
+    pub attempts: Arc<dyn AttemptCounters>,
+    pub changes: Arc<dyn ChangeCounter>,
+}
 
-    /// Announces a blacklist change to every instance. Returns the new version.
-    async fn bump_blacklist_version(&self) -> Result<u64, StoreError>;
-
-    /// Whether every process that points at the same configuration reaches this store (Redis),
-    /// rather than it living in this process alone.
-    fn shared(&self) -> bool;
-
-    /// Checks that the store answers (for `/readyz`).
-    async fn ping(&self) -> Result<(), StoreError>;
+impl SharedStores {
+    fn of<S: TokenStore + AttemptCounters + ChangeCounter + 'static>(store: S) -> Self {
+        let store = Arc::new(store);
+        Self {
+            tokens: store.clone(),
+            attempts: store.clone(),
+            changes: store,
+        }
+    }
 }
 
 /// Builds the store the configuration asks for: Redis when REDIS_URL is set, else in-process.
-pub fn from_config(config: &Config) -> anyhow::Result<Arc<dyn TokenStore>> {
+pub fn from_config(config: &Config) -> anyhow::Result<SharedStores> {
     match &config.redis_url {
-        Some(url) => Ok(Arc::new(RedisTokenStore::new(
+        Some(url) => Ok(SharedStores::of(RedisTokenStore::new(
             url,
             &config.redis_key_prefix,
             config.dependency_timeout(),
@@ -125,7 +135,7 @@ pub fn from_config(config: &Config) -> anyhow::Result<Arc<dyn TokenStore>> {
             tracing::warn!(
                 "REDIS_URL is unset: tokens live in this process only, so run a single instance"
             );
-            Ok(Arc::new(MemoryTokenStore::new(
+            Ok(SharedStores::of(MemoryTokenStore::new(
                 config.tokens_per_subject_max,
             )))
         }

@@ -5,7 +5,7 @@ use std::{future::Future, time::Duration};
 use redis::{RedisResult, aio::ConnectionManager};
 use uuid::Uuid;
 
-use super::{Bucket, Reservation, StoreError, TokenStore};
+use super::{AttemptCounters, Bucket, ChangeCounter, Reservation, StoreError, TokenStore};
 use crate::{auth::Principal, shared_redis::SharedRedis};
 
 pub struct RedisTokenStore {
@@ -310,6 +310,21 @@ impl TokenStore for RedisTokenStore {
         Ok(updated)
     }
 
+    fn shared(&self) -> bool {
+        true
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.run(
+            |mut conn| async move { redis::cmd("PING").query_async::<String>(&mut conn).await },
+        )
+        .await
+        .map(|_| ())
+    }
+}
+
+#[async_trait::async_trait]
+impl AttemptCounters for RedisTokenStore {
     async fn reserve_attempt(
         &self,
         buckets: &[Bucket<'_>],
@@ -347,7 +362,10 @@ impl TokenStore for RedisTokenStore {
         })
         .await
     }
+}
 
+#[async_trait::async_trait]
+impl ChangeCounter for RedisTokenStore {
     async fn blacklist_version(&self) -> Result<u64, StoreError> {
         let key = self.blacklist_version_key();
         let version: Option<u64> = self
@@ -360,17 +378,5 @@ impl TokenStore for RedisTokenStore {
         let key = self.blacklist_version_key();
         self.run(|mut conn| async move { redis::cmd("INCR").arg(key).query_async(&mut conn).await })
             .await
-    }
-
-    fn shared(&self) -> bool {
-        true
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.run(
-            |mut conn| async move { redis::cmd("PING").query_async::<String>(&mut conn).await },
-        )
-        .await
-        .map(|_| ())
     }
 }

@@ -3,14 +3,14 @@
 use async_graphql::{Context, Object, ResultExt};
 
 use crate::{
-    accounts,
     auth::{
         RequestAuth,
         guard::{Authenticated, RequirePermission},
-        login, permission,
+        permission,
+        request::ClientIp,
     },
     graphql::types::auth::AuthPayload,
-    http::client_ip::ClientIp,
+    service::{accounts, login},
     state::AppState,
 };
 

@@ -4,11 +4,11 @@ use async_graphql::{Context, ID, Object, ResultExt};
 
 use crate::{
     auth::{RequestAuth, guard::RequirePermission, permission},
-    blacklist::{self, Change},
-    db,
-    graphql::types::blacklist::{
-        BlacklistEntry, CreateBlacklistEntryInput, UpdateBlacklistEntryInput, parse_id,
+    graphql::types::{
+        blacklist::{BlacklistEntry, CreateBlacklistEntryInput, UpdateBlacklistEntryInput},
+        input::parse_id,
     },
+    service,
     state::AppState,
 };
 
@@ -26,10 +26,9 @@ impl BlacklistMutation {
         let state = ctx.data::<AppState>()?;
         let principal = ctx.data::<RequestAuth>()?.principal().extend()?;
         let new = input.parse().extend()?;
-        let entry = db::retrying(|| db::blacklist::create(&state.db, new.clone(), principal))
+        let entry = service::blacklist::create(state, new, &principal.audit())
             .await
             .extend()?;
-        blacklist::changed(state, Change::created(entry.clone())).await;
         Ok(BlacklistEntry(entry))
     }
 
@@ -44,11 +43,9 @@ impl BlacklistMutation {
         let principal = ctx.data::<RequestAuth>()?.principal().extend()?;
         let id = parse_id(&id).extend()?;
         let changes = input.parse().extend()?;
-        let (previous_ip, entry) =
-            db::retrying(|| db::blacklist::update(&state.db, id, changes.clone(), principal))
-                .await
-                .extend()?;
-        blacklist::changed(state, Change::updated(previous_ip, entry.clone())).await;
+        let entry = service::blacklist::update(state, id, changes, &principal.audit())
+            .await
+            .extend()?;
         Ok(BlacklistEntry(entry))
     }
 
@@ -57,10 +54,7 @@ impl BlacklistMutation {
     async fn delete_blacklist_entry(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
         let state = ctx.data::<AppState>()?;
         let uuid = parse_id(&id).extend()?;
-        let removed = db::retrying(|| db::blacklist::delete(&state.db, uuid))
-            .await
-            .extend()?;
-        blacklist::changed(state, Change::deleted(removed)).await;
+        service::blacklist::delete(state, uuid).await.extend()?;
         Ok(ID(uuid.to_string()))
     }
 }

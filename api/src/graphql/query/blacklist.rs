@@ -1,21 +1,21 @@
 //! Reading the blacklist.
 
-use async_graphql::{
-    Context, ID, Object, ResultExt,
-    connection::{Connection, Edge},
-};
+use async_graphql::{Context, ID, Object, ResultExt};
+
+use entity::blacklist_entry;
 
 use crate::{
     auth::{guard::RequirePermission, permission},
     db,
     graphql::types::{
-        blacklist::{BlacklistEntry, BlacklistFilter, parse_address, parse_id},
-        pagination::{ConnectionFields, Cursor, PageArgs, page_complexity},
+        blacklist::{BlacklistEntry, BlacklistFilter, parse_address},
+        input::parse_id,
+        pagination::{PageArgs, PageConnection, connection, page_complexity},
     },
     state::AppState,
 };
 
-pub type BlacklistEntryConnection = Connection<Cursor, BlacklistEntry, ConnectionFields>;
+pub type BlacklistEntryConnection = PageConnection<BlacklistEntry>;
 
 #[derive(Default)]
 pub struct BlacklistQuery;
@@ -72,18 +72,9 @@ impl BlacklistQuery {
         let page = db::blacklist::list(&state.db, &filter, window)
             .await
             .extend()?;
-        let mut connection = Connection::with_additional_fields(
-            page.has_previous_page,
-            page.has_next_page,
-            ConnectionFields {
-                total_count: page.total_count,
-            },
-        );
-        connection.edges.extend(
-            page.entries
-                .into_iter()
-                .map(|entry| Edge::new(Cursor((&entry).into()), BlacklistEntry(entry))),
-        );
-        Ok(connection)
+        Ok(connection::<blacklist_entry::Entity, _>(
+            page,
+            BlacklistEntry,
+        ))
     }
 }

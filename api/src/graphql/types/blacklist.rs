@@ -5,12 +5,12 @@ use std::sync::Arc;
 use async_graphql::{ID, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
 use entity::{Instant, blacklist_entry::Model};
-use uuid::Uuid;
 
 use crate::{
     blacklist::feed::{ChangeEvent, ChangeKind},
     db::blacklist::{EntryChanges, EntryFilter, NewEntry},
     error::ApiError,
+    graphql::types::input::{checked_text, clearable},
     ip,
 };
 
@@ -159,11 +159,6 @@ impl BlacklistFilter {
     }
 }
 
-pub fn parse_id(id: &ID) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(id.as_str())
-        .map_err(|_| ApiError::bad_input("id", format!("`{}` is not a valid id", id.as_str())))
-}
-
 /// One address (not a block), as `isBlocked` takes it.
 pub fn parse_address(raw: &str) -> Result<std::net::IpAddr, ApiError> {
     raw.trim()
@@ -174,39 +169,4 @@ pub fn parse_address(raw: &str) -> Result<std::net::IpAddr, ApiError> {
 
 fn parse_ip(raw: &str) -> Result<String, ApiError> {
     ip::canonicalize(raw).map_err(|reason| ApiError::bad_input("ip", reason))
-}
-
-/// Free text is stored verbatim; only what no column can hold faithfully is refused.
-fn checked_text(field: &'static str, text: String, max_chars: usize) -> Result<String, ApiError> {
-    if text.trim().is_empty() {
-        return Err(ApiError::bad_input(
-            field,
-            "must not be empty; send null to leave it unset",
-        ));
-    }
-    if text.chars().count() > max_chars {
-        return Err(ApiError::bad_input(
-            field,
-            format!("must be at most {max_chars} characters"),
-        ));
-    }
-    if text.contains('\0') {
-        return Err(ApiError::bad_input(
-            field,
-            "must not contain NUL characters",
-        ));
-    }
-    Ok(text)
-}
-
-fn clearable(
-    field: &'static str,
-    value: MaybeUndefined<String>,
-    max_chars: usize,
-) -> Result<Option<Option<String>>, ApiError> {
-    match value {
-        MaybeUndefined::Undefined => Ok(None),
-        MaybeUndefined::Null => Ok(Some(None)),
-        MaybeUndefined::Value(text) => Ok(Some(Some(checked_text(field, text, max_chars)?))),
-    }
 }

@@ -2,4 +2,5 @@
 
 pub mod auth;
 pub mod blacklist;
+pub mod input;
 pub mod pagination;

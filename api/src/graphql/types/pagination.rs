@@ -1,12 +1,15 @@
 //! Relay cursor arguments: checking `first`/`last`, and opaque cursors over (createdAt, id).
 
-use async_graphql::{SimpleObject, connection::CursorType};
+use async_graphql::{
+    OutputType, SimpleObject,
+    connection::{Connection, CursorType, Edge},
+};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use entity::Instant;
 use uuid::Uuid;
 
 use crate::{
-    db::blacklist::{Position, Window},
+    db::keyset::{CreationOrdered, Page, Position, Window},
     error::ApiError,
 };
 
@@ -29,6 +32,30 @@ pub fn page_complexity(first: Option<i32>, last: Option<i32>, child_complexity: 
 pub struct ConnectionFields {
     /// How many entries match the filter, on all pages together.
     pub total_count: u64,
+}
+
+/// A connection over rows of a keyset page (see `db::keyset`), edges in the page's order.
+pub type PageConnection<N> = Connection<Cursor, N, ConnectionFields>;
+
+/// The connection of one page: each row becomes the node `node(row)`, its cursor its position.
+pub fn connection<E, N>(page: Page<E::Model>, node: impl Fn(E::Model) -> N) -> PageConnection<N>
+where
+    E: CreationOrdered,
+    N: OutputType,
+{
+    let mut connection = Connection::with_additional_fields(
+        page.has_previous_page,
+        page.has_next_page,
+        ConnectionFields {
+            total_count: page.total_count,
+        },
+    );
+    connection.edges.extend(
+        page.rows
+            .into_iter()
+            .map(|row| Edge::new(Cursor(E::position(&row)), node(row))),
+    );
+    connection
 }
 
 /// An opaque cursor: a position in the (createdAt, id) order.

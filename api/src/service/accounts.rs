@@ -2,9 +2,7 @@
 //! withdrawn permission or a disabled account is refused on the very next request, on every instance
 //! sharing the Redis token store. An in-process store lives inside one server, out of a CLI
 //! process's reach: there the change is also written to the account-change log, in the same
-//! transaction, and the server applies it within a second (see `watch`).
-
-pub mod watch;
+//! transaction, and the server applies it within a second (see `account_watch`).
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::RngCore;

@@ -16,7 +16,7 @@ pub fn spawn(state: AppState, every: Duration) {
         let mut healthy = true;
         loop {
             ticker.tick().await;
-            let outcome = match state.sessions.store().blacklist_version().await {
+            let outcome = match state.changes.blacklist_version().await {
                 Ok(version) if version != state.blacklist.seen_version() => state
                     .blacklist
                     .reload_for(&state.db, version)

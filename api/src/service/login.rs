@@ -11,12 +11,16 @@ use std::{future::Future, net::IpAddr, time::Duration};
 use entity::{service_account, user};
 use uuid::Uuid;
 
-use super::{
-    Principal, PrincipalKind, name,
-    session::IssuedToken,
-    throttle::{Attempt, AttemptKind},
+use crate::{
+    auth::{
+        Principal, PrincipalKind, name,
+        session::IssuedToken,
+        throttle::{Attempt, AttemptKind},
+    },
+    db,
+    error::ApiError,
+    state::AppState,
 };
-use crate::{db, error::ApiError, state::AppState};
 
 /// How often a login reads the account afresh when it keeps changing under it.
 const ISSUE_TRIES: usize = 3;

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::apply;
+use super::accounts::apply;
 use crate::{db::account_change, state::AppState};
 
 const POLL_EVERY: Duration = Duration::from_millis(250);
