@@ -6,8 +6,11 @@ use crate::{
     auth::{RequestAuth, guard::RequirePermission, permission},
     blacklist::{self, Change},
     db,
-    graphql::types::blacklist::{
-        BlacklistEntry, CreateBlacklistEntryInput, UpdateBlacklistEntryInput, parse_id,
+    graphql::{
+        access::requires,
+        types::blacklist::{
+            BlacklistEntry, CreateBlacklistEntryInput, UpdateBlacklistEntryInput, parse_id,
+        },
     },
     state::AppState,
 };
@@ -17,7 +20,10 @@ pub struct BlacklistMutation;
 
 #[Object]
 impl BlacklistMutation {
-    #[graphql(guard = "RequirePermission(permission::BLACKLIST_CREATE)")]
+    #[graphql(
+        guard = "RequirePermission(permission::BLACKLIST_CREATE)",
+        directive = requires::apply(permission::BLACKLIST_CREATE.to_owned())
+    )]
     async fn create_blacklist_entry(
         &self,
         ctx: &Context<'_>,
@@ -33,7 +39,10 @@ impl BlacklistMutation {
         Ok(BlacklistEntry(entry))
     }
 
-    #[graphql(guard = "RequirePermission(permission::BLACKLIST_UPDATE)")]
+    #[graphql(
+        guard = "RequirePermission(permission::BLACKLIST_UPDATE)",
+        directive = requires::apply(permission::BLACKLIST_UPDATE.to_owned())
+    )]
     async fn update_blacklist_entry(
         &self,
         ctx: &Context<'_>,
@@ -53,7 +62,10 @@ impl BlacklistMutation {
     }
 
     /// Deletes an entry and returns its id.
-    #[graphql(guard = "RequirePermission(permission::BLACKLIST_DELETE)")]
+    #[graphql(
+        guard = "RequirePermission(permission::BLACKLIST_DELETE)",
+        directive = requires::apply(permission::BLACKLIST_DELETE.to_owned())
+    )]
     async fn delete_blacklist_entry(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
         let state = ctx.data::<AppState>()?;
         let uuid = parse_id(&id).extend()?;
