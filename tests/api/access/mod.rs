@@ -87,7 +87,6 @@ async fn fresh_token(app: &TestApp, username: &str) -> String {
 }
 
 /// Calls `field` with its minimal request, over HTTP or, for a subscription, over WebSocket.
-/// A subscription the server keeps open answers `{}`: no refusal came.
 async fn call(app: &TestApp, schema: &Schema, field: &CoveredField, token: Option<&str>) -> Value {
     let query = minimal_request(&schema.document, &field.owner, &field.definition);
     if field.owner != "Subscription" {
@@ -109,11 +108,24 @@ async fn call(app: &TestApp, schema: &Schema, field: &CoveredField, token: Optio
         }
         assert_eq!(answer, json!({ "type": "pong" }), "{}", field.path());
     }
-    json!({})
+    // Open and unrefused: the field was reached, as a query's key in `data` would show.
+    json!({ "data": { field_name(field): {} } })
 }
 
 fn field_name(field: &CoveredField) -> String {
     field.definition.name.node.to_string()
+}
+
+/// Whether execution got to the field: it has a key in `data`, or an error on its path. A request
+/// that failed validation has neither, and must not pass for one a guard let through.
+fn reached(body: &Value, name: &str) -> bool {
+    let in_data = body["data"]
+        .as_object()
+        .is_some_and(|data| data.contains_key(name));
+    let on_path = body["errors"]
+        .as_array()
+        .is_some_and(|errors| errors.iter().any(|error| error["path"] == json!([name])));
+    in_data || on_path
 }
 
 /// Whether a guard refused the field: UNAUTHENTICATED for want of a token, or FORBIDDEN.
@@ -227,6 +239,11 @@ async fn every_root_field_admits_a_token_holding_exactly_what_its_marker_names(b
 
         // Assert
         assert!(
+            reached(&body, &field_name(field)),
+            "{}: {body}",
+            field.path()
+        );
+        assert!(
             !refused_by_a_guard(&body),
             "{} refused {holder}: {body}",
             field.path()
@@ -244,6 +261,11 @@ async fn every_public_root_field_answers_without_a_token(backend: Backend) {
         let body = call(&app, &schema, field, None).await;
 
         // Assert: the resolver ran (placeholder credentials are refused by it, not by a guard).
+        assert!(
+            reached(&body, &field_name(field)),
+            "{}: {body}",
+            field.path()
+        );
         assert!(!refused_by_a_guard(&body), "{}: {body}", field.path());
     }
 }
