@@ -25,13 +25,13 @@ const ROOTS: [&str; 3] = ["Query", "Mutation", "Subscription"];
 const NO_TOKEN_MESSAGE: &str = "authentication required";
 
 /// The served schema and its root fields, each with the marker the walk read.
-struct Schema {
+struct ServedSchema {
     document: ServiceDocument,
     root_fields: Vec<CoveredField>,
 }
 
-impl Schema {
-    fn served() -> Self {
+impl ServedSchema {
+    fn load() -> Self {
         let sdl = api::graphql::schema::sdl();
         let root_fields = covered_fields(&sdl)
             .expect("the served SDL parses")
@@ -87,7 +87,12 @@ async fn fresh_token(app: &TestApp, username: &str) -> String {
 }
 
 /// Calls `field` with its minimal request, over HTTP or, for a subscription, over WebSocket.
-async fn call(app: &TestApp, schema: &Schema, field: &CoveredField, token: Option<&str>) -> Value {
+async fn call(
+    app: &TestApp,
+    schema: &ServedSchema,
+    field: &CoveredField,
+    token: Option<&str>,
+) -> Value {
     let query = minimal_request(&schema.document, &field.owner, &field.definition);
     if field.owner != "Subscription" {
         return app.gql(&query, json!({}), token).await;
@@ -140,7 +145,7 @@ fn refused_by_a_guard(body: &Value) -> bool {
 async fn every_root_field_that_needs_a_token_refuses_a_request_without_one(backend: Backend) {
     // Arrange
     let app = spawn_app(backend).await;
-    let schema = Schema::served();
+    let schema = ServedSchema::load();
 
     for field in schema.marked(needs_a_token) {
         // Act
@@ -177,7 +182,7 @@ async fn every_root_field_that_needs_a_token_refuses_a_request_without_one(backe
 async fn every_root_field_requiring_a_permission_refuses_a_token_lacking_only_it(backend: Backend) {
     // Arrange: each user holds every permission a root field requires, but one.
     let app = spawn_app(backend).await;
-    let schema = Schema::served();
+    let schema = ServedSchema::load();
     let permissions = schema.permissions();
     for missing in &permissions {
         let others: Vec<&str> = permissions
@@ -221,7 +226,7 @@ async fn every_root_field_requiring_a_permission_refuses_a_token_lacking_only_it
 async fn every_root_field_admits_a_token_holding_exactly_what_its_marker_names(backend: Backend) {
     // Arrange: one user per required permission holding only it, and one holding nothing.
     let app = spawn_app(backend).await;
-    let schema = Schema::served();
+    let schema = ServedSchema::load();
     for permission in schema.permissions() {
         create_user(&app, &username("holds", permission), &[permission]).await;
     }
@@ -254,7 +259,7 @@ async fn every_root_field_admits_a_token_holding_exactly_what_its_marker_names(b
 async fn every_public_root_field_answers_without_a_token(backend: Backend) {
     // Arrange
     let app = spawn_app(backend).await;
-    let schema = Schema::served();
+    let schema = ServedSchema::load();
 
     for field in schema.marked(|access| !needs_a_token(access)) {
         // Act
@@ -273,7 +278,7 @@ async fn every_public_root_field_answers_without_a_token(backend: Backend) {
 #[test]
 fn the_walk_finds_root_fields_of_every_kind() {
     // Guards the tests above against passing because the walk found nothing to call.
-    let schema = Schema::served();
+    let schema = ServedSchema::load();
     for root in ROOTS {
         assert!(
             schema.root_fields.iter().any(|field| field.owner == root),
