@@ -8,10 +8,12 @@ use async_graphql::{
 use crate::{
     auth::{guard::RequirePermission, permission},
     db,
-    graphql::access::requires,
-    graphql::types::{
-        blacklist::{BlacklistEntry, BlacklistFilter, parse_address, parse_id},
-        pagination::{ConnectionFields, Cursor, PageArgs, page_complexity},
+    graphql::{
+        access::requires,
+        types::{
+            blacklist::{BlacklistEntry, BlacklistFilter, parse_address, parse_id},
+            pagination::{ConnectionFields, Cursor, PageArgs, page_complexity},
+        },
     },
     state::AppState,
 };
