@@ -18,7 +18,7 @@ use crate::{
     node,
 };
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 const SUBSCRIPTION: &str = "subscription { blacklistChanged { kind entry { ip remark } } }";
 const CREATE: &str = "mutation($ip: String!) { createBlacklistEntry(input: { ip: $ip }) { id } }";
@@ -36,7 +36,7 @@ const STEP: Duration = Duration::from_secs(10);
 const WITHIN: Duration = Duration::from_secs(1);
 
 /// Opens a WebSocket on /graphql asking for graphql-transport-ws.
-async fn connect(app: &TestApp) -> Socket {
+pub(crate) async fn connect(app: &TestApp) -> Socket {
     let url = format!("{}/graphql", app.base.replacen("http", "ws", 1));
     let mut request = url.into_client_request().expect("a WebSocket request");
     request.headers_mut().insert(
@@ -54,7 +54,7 @@ async fn connect(app: &TestApp) -> Socket {
     socket
 }
 
-async fn send(socket: &mut Socket, message: Value) {
+pub(crate) async fn send(socket: &mut Socket, message: Value) {
     socket
         .send(Message::text(message.to_string()))
         .await
@@ -62,7 +62,7 @@ async fn send(socket: &mut Socket, message: Value) {
 }
 
 /// The next protocol message; panics on a close or when none comes in time.
-async fn receive(socket: &mut Socket) -> Value {
+pub(crate) async fn receive(socket: &mut Socket) -> Value {
     loop {
         let frame = tokio::time::timeout(STEP, socket.next())
             .await
@@ -78,7 +78,7 @@ async fn receive(socket: &mut Socket) -> Value {
 }
 
 /// Reads until the server closes the socket; its close code and when the close arrived.
-async fn closed(socket: &mut Socket) -> (u16, Instant) {
+pub(crate) async fn closed(socket: &mut Socket) -> (u16, Instant) {
     loop {
         let frame = tokio::time::timeout(STEP, socket.next())
             .await
@@ -94,7 +94,7 @@ async fn closed(socket: &mut Socket) -> (u16, Instant) {
 }
 
 /// Connects and completes the handshake with `payload`.
-async fn initialised(app: &TestApp, payload: Value) -> Socket {
+pub(crate) async fn initialised(app: &TestApp, payload: Value) -> Socket {
     let mut socket = connect(app).await;
     send(
         &mut socket,

@@ -1,5 +1,6 @@
 //! The GraphQL API: schema assembly, the types it exposes, and thin resolvers over `db::`.
 
+pub mod access;
 pub mod analysis;
 pub mod cost;
 pub mod documents;

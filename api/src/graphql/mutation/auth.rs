@@ -9,7 +9,10 @@ use crate::{
         permission,
         request::ClientIp,
     },
-    graphql::types::auth::AuthPayload,
+    graphql::{
+        access::{authenticated, public, requires},
+        types::auth::AuthPayload,
+    },
     service::{accounts, login},
     state::AppState,
 };
@@ -20,6 +23,7 @@ pub struct AuthMutation;
 #[Object]
 impl AuthMutation {
     /// Exchanges a username and password for a token.
+    #[graphql(directive = public::apply())]
     async fn login(
         &self,
         ctx: &Context<'_>,
@@ -36,6 +40,7 @@ impl AuthMutation {
 
     /// Exchanges a service account's client id and secret for a short-lived token of its own
     /// (`ttlSeconds` defaults to 300; asking for more than the configured cap is refused).
+    #[graphql(directive = public::apply())]
     async fn service_login(
         &self,
         ctx: &Context<'_>,
@@ -56,7 +61,7 @@ impl AuthMutation {
     }
 
     /// Revokes the token that made this request, at once.
-    #[graphql(guard = "Authenticated")]
+    #[graphql(guard = "Authenticated", directive = authenticated::apply())]
     async fn logout(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         let state = ctx.data::<AppState>()?;
         let session = ctx.data::<RequestAuth>()?.session().extend()?;
@@ -69,7 +74,10 @@ impl AuthMutation {
     }
 
     /// Revokes every live token of a user, on every instance; returns how many were alive.
-    #[graphql(guard = "RequirePermission(permission::TOKEN_REVOKE)")]
+    #[graphql(
+        guard = "RequirePermission(permission::TOKEN_REVOKE)",
+        directive = requires::apply(permission::TOKEN_REVOKE.to_owned())
+    )]
     async fn revoke_tokens(
         &self,
         ctx: &Context<'_>,

@@ -4,9 +4,12 @@ use async_graphql::{Context, ID, Object, ResultExt};
 
 use crate::{
     auth::{RequestAuth, guard::RequirePermission, permission},
-    graphql::types::{
-        blacklist::{BlacklistEntry, CreateBlacklistEntryInput, UpdateBlacklistEntryInput},
-        input::parse_id,
+    graphql::{
+        access::requires,
+        types::{
+            blacklist::{BlacklistEntry, CreateBlacklistEntryInput, UpdateBlacklistEntryInput},
+            input::parse_id,
+        },
     },
     service,
     state::AppState,
@@ -17,7 +20,10 @@ pub struct BlacklistMutation;
 
 #[Object]
 impl BlacklistMutation {
-    #[graphql(guard = "RequirePermission(permission::BLACKLIST_CREATE)")]
+    #[graphql(
+        guard = "RequirePermission(permission::BLACKLIST_CREATE)",
+        directive = requires::apply(permission::BLACKLIST_CREATE.to_owned())
+    )]
     async fn create_blacklist_entry(
         &self,
         ctx: &Context<'_>,
@@ -32,7 +38,10 @@ impl BlacklistMutation {
         Ok(BlacklistEntry(entry))
     }
 
-    #[graphql(guard = "RequirePermission(permission::BLACKLIST_UPDATE)")]
+    #[graphql(
+        guard = "RequirePermission(permission::BLACKLIST_UPDATE)",
+        directive = requires::apply(permission::BLACKLIST_UPDATE.to_owned())
+    )]
     async fn update_blacklist_entry(
         &self,
         ctx: &Context<'_>,
@@ -50,7 +59,10 @@ impl BlacklistMutation {
     }
 
     /// Deletes an entry and returns its id.
-    #[graphql(guard = "RequirePermission(permission::BLACKLIST_DELETE)")]
+    #[graphql(
+        guard = "RequirePermission(permission::BLACKLIST_DELETE)",
+        directive = requires::apply(permission::BLACKLIST_DELETE.to_owned())
+    )]
     async fn delete_blacklist_entry(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
         let state = ctx.data::<AppState>()?;
         let uuid = parse_id(&id).extend()?;

@@ -7,10 +7,13 @@ use entity::blacklist_entry;
 use crate::{
     auth::{guard::RequirePermission, permission},
     db,
-    graphql::types::{
-        blacklist::{BlacklistEntry, BlacklistFilter, parse_address},
-        input::parse_id,
-        pagination::{PageArgs, PageConnection, connection, page_complexity},
+    graphql::{
+        access::requires,
+        types::{
+            blacklist::{BlacklistEntry, BlacklistFilter, parse_address},
+            input::parse_id,
+            pagination::{PageArgs, PageConnection, connection, page_complexity},
+        },
     },
     state::AppState,
 };
@@ -23,7 +26,10 @@ pub struct BlacklistQuery;
 #[Object]
 impl BlacklistQuery {
     /// One entry by id; null when there is none.
-    #[graphql(guard = "RequirePermission(permission::BLACKLIST_READ)")]
+    #[graphql(
+        guard = "RequirePermission(permission::BLACKLIST_READ)",
+        directive = requires::apply(permission::BLACKLIST_READ.to_owned())
+    )]
     async fn blacklist_entry(
         &self,
         ctx: &Context<'_>,
@@ -38,7 +44,10 @@ impl BlacklistQuery {
     }
 
     /// Whether requests from this address are refused, answered by the same matcher that refuses them.
-    #[graphql(guard = "RequirePermission(permission::BLACKLIST_READ)")]
+    #[graphql(
+        guard = "RequirePermission(permission::BLACKLIST_READ)",
+        directive = requires::apply(permission::BLACKLIST_READ.to_owned())
+    )]
     async fn is_blocked(&self, ctx: &Context<'_>, ip: String) -> async_graphql::Result<bool> {
         let state = ctx.data::<AppState>()?;
         let addr = parse_address(&ip).extend()?;
@@ -48,6 +57,7 @@ impl BlacklistQuery {
     /// Entries oldest first, as a Relay connection (`first` defaults to 20; at most 100 per page).
     #[graphql(
         guard = "RequirePermission(permission::BLACKLIST_READ)",
+        directive = requires::apply(permission::BLACKLIST_READ.to_owned()),
         complexity = "page_complexity(first, last, child_complexity)"
     )]
     async fn blacklist_entries(

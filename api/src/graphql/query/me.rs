@@ -2,7 +2,10 @@
 
 use async_graphql::{Context, Object, ResultExt};
 
-use crate::auth::{Principal, RequestAuth, guard::Authenticated};
+use crate::{
+    auth::{Principal, RequestAuth, guard::Authenticated},
+    graphql::access::authenticated,
+};
 
 #[derive(Default)]
 pub struct MeQuery;
@@ -10,7 +13,7 @@ pub struct MeQuery;
 #[Object]
 impl MeQuery {
     /// The caller behind the token of this request.
-    #[graphql(guard = "Authenticated")]
+    #[graphql(guard = "Authenticated", directive = authenticated::apply())]
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Principal> {
         ctx.data::<RequestAuth>()?.principal().cloned().extend()
     }

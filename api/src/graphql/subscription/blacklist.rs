@@ -9,7 +9,7 @@ use tokio::sync::broadcast::{Receiver, error::RecvError};
 use crate::{
     auth::{guard::RequirePermission, permission},
     blacklist::feed::ChangeEvent,
-    graphql::types::blacklist::BlacklistChange,
+    graphql::{access::requires, types::blacklist::BlacklistChange},
     state::AppState,
 };
 
@@ -20,7 +20,10 @@ pub struct BlacklistSubscription;
 impl BlacklistSubscription {
     /// Every blacklist change committed from now on, on any instance. The socket closes with
     /// 4403 once the token is logged out, revoked or expired, or loses `blacklist:read`.
-    #[graphql(guard = "RequirePermission(permission::BLACKLIST_READ)")]
+    #[graphql(
+        guard = "RequirePermission(permission::BLACKLIST_READ)",
+        directive = requires::apply(permission::BLACKLIST_READ.to_owned())
+    )]
     async fn blacklist_changed(
         &self,
         ctx: &Context<'_>,
