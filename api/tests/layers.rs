@@ -25,6 +25,7 @@ const FLOORS: &[&[&str]] = &[
         "error",
         "ip",
         "data_dir",
+        "outage",
     ],
 ];
 

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use super::accounts::apply;
-use crate::{db::account_change, state::AppState};
+use crate::{db::account_change, outage::OutageLog, state::AppState};
 
 const POLL_EVERY: Duration = Duration::from_millis(250);
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
@@ -17,23 +17,14 @@ pub async fn spawn(state: AppState) -> anyhow::Result<()> {
         let mut ticker = tokio::time::interval(POLL_EVERY);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_prune = Instant::now();
-        let mut healthy = true;
+        // The changes wait in the log through an outage and are applied later.
+        let mut outage = OutageLog::new(
+            "cannot read account changes; will retry",
+            "following account changes works again",
+        );
         loop {
             ticker.tick().await;
-            match follow(&state, &mut seen).await {
-                Ok(()) => {
-                    if !healthy {
-                        tracing::info!("following account changes works again");
-                    }
-                    healthy = true;
-                }
-                // Logged once per outage; the changes wait in the log and are applied later.
-                Err(error) if healthy => {
-                    tracing::warn!(%error, "cannot read account changes; will retry");
-                    healthy = false;
-                }
-                Err(_) => {}
-            }
+            outage.record(follow(&state, &mut seen).await);
             if last_prune.elapsed() >= PRUNE_EVERY {
                 last_prune = Instant::now();
                 if let Err(error) = account_change::prune(&state.db).await {

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::state::AppState;
+use crate::{outage::OutageLog, state::AppState};
 
 /// However quiet the version key, the matcher is rebuilt this often, in case an announcement was lost.
 const FULL_RELOAD_EVERY: Duration = Duration::from_secs(30);
@@ -13,7 +13,11 @@ pub fn spawn(state: AppState, every: Duration) {
         let mut ticker = tokio::time::interval(every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_full_reload = Instant::now();
-        let mut healthy = true;
+        // The last good matcher stays in force through an outage.
+        let mut outage = OutageLog::new(
+            "blacklist refresh failed; enforcing the last loaded blacklist",
+            "blacklist refresh works again",
+        );
         loop {
             ticker.tick().await;
             let outcome = match state.changes.blacklist_version().await {
@@ -31,20 +35,8 @@ pub fn spawn(state: AppState, every: Duration) {
                 Ok(_) => continue,
                 Err(error) => Err(error.to_string()),
             };
-            match outcome {
-                Ok(()) => {
-                    last_full_reload = Instant::now();
-                    if !healthy {
-                        tracing::info!("blacklist refresh works again");
-                    }
-                    healthy = true;
-                }
-                // Logged once per outage, not every tick; the last good matcher stays in force.
-                Err(error) if healthy => {
-                    tracing::warn!(%error, "blacklist refresh failed; enforcing the last loaded blacklist");
-                    healthy = false;
-                }
-                Err(_) => {}
+            if outage.record(outcome) {
+                last_full_reload = Instant::now();
             }
         }
     });

@@ -5,9 +5,10 @@
 
 use std::collections::HashMap;
 
+use api::graphql::access::walk::types_by_name;
 use async_graphql::parser::types::{
     BaseType, FieldDefinition, InputValueDefinition, ServiceDocument, Type, TypeDefinition,
-    TypeKind, TypeSystemDefinition,
+    TypeKind,
 };
 
 /// The document calling `field` of the root type `owner` (`Query`, `Mutation`, `Subscription`).
@@ -35,17 +36,6 @@ pub fn minimal_request(schema: &ServiceDocument, owner: &str, field: &FieldDefin
         "{operation} {{ {}{arguments}{selection} }}",
         field.name.node
     )
-}
-
-fn types_by_name(schema: &ServiceDocument) -> HashMap<&str, &TypeDefinition> {
-    schema
-        .definitions
-        .iter()
-        .filter_map(|definition| match definition {
-            TypeSystemDefinition::Type(ty) => Some((ty.node.name.node.as_str(), &ty.node)),
-            _ => None,
-        })
-        .collect()
 }
 
 /// `name: value, …` for the inputs a request cannot leave out (non-null, no default).

@@ -109,7 +109,8 @@ pub fn access_of(directives: &[Positioned<ConstDirective>]) -> Option<Access> {
     }
 }
 
-fn types_by_name(document: &ServiceDocument) -> HashMap<&str, &TypeDefinition> {
+/// Every type the document defines, by name.
+pub fn types_by_name(document: &ServiceDocument) -> HashMap<&str, &TypeDefinition> {
     document
         .definitions
         .iter()
