@@ -1,6 +1,7 @@
 //! SeaORM entities: one module per table, shared by the server and the migrations' tests.
 
 pub mod account_change;
+pub mod audit_event;
 pub mod blacklist_entry;
 pub mod instant;
 pub mod role;

@@ -13,6 +13,7 @@ mod m20261124_000007_create_blacklist_entry;
 mod m20261130_000001_canonical_account_names;
 mod m20261130_000002_create_account_change;
 mod m20261130_000010_widen_blacklist_audit_columns;
+mod m20261130_000020_create_audit_event;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_canonical_account_names::Migration),
             Box::new(m20261130_000002_create_account_change::Migration),
             Box::new(m20261130_000010_widen_blacklist_audit_columns::Migration),
+            Box::new(m20261130_000020_create_audit_event::Migration),
         ]
     }
 }

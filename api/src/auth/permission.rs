@@ -5,6 +5,7 @@ pub const BLACKLIST_CREATE: &str = "blacklist:create";
 pub const BLACKLIST_UPDATE: &str = "blacklist:update";
 pub const BLACKLIST_DELETE: &str = "blacklist:delete";
 pub const TOKEN_REVOKE: &str = "token:revoke";
+pub const AUDIT_READ: &str = "audit:read";
 
 /// Whether `granted` (exact, `resource:*` or `*`) covers `required`.
 pub fn covers(granted: &str, required: &str) -> bool {

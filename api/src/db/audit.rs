@@ -8,7 +8,10 @@ pub const SERVICE_PREFIX: &str = "service:";
 /// The author of a change, as rows record it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Audit {
-    /// A user's name, or `service:<client id>` for a service account.
+    pub kind: ActorKind,
+    /// The user's name or the service account's client id.
+    pub name: String,
+    /// As audit fields record it: a user's name, or `service:<client id>` for a service account.
     pub actor: String,
     pub actor_name: Option<String>,
     /// The organisation and company a row created by this author belongs to.
@@ -24,6 +27,16 @@ pub enum ActorKind {
     Service,
 }
 
+impl ActorKind {
+    /// As the audit log stores it, the GraphQL `PrincipalKind` spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "USER",
+            Self::Service => "SERVICE",
+        }
+    }
+}
+
 impl Audit {
     pub fn new(kind: ActorKind, name: &str) -> Self {
         let actor = match kind {
@@ -31,6 +44,8 @@ impl Audit {
             ActorKind::Service => format!("{SERVICE_PREFIX}{name}"),
         };
         Self {
+            kind,
+            name: name.to_owned(),
             actor,
             actor_name: None,
             org_code: None,

@@ -3,15 +3,14 @@
 use chrono::{DateTime, Utc};
 use entity::blacklist_entry::{ActiveModel, Column, Entity, Model};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QuerySelect, Set, sea_query::LikeExpr,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    QuerySelect, Set, sea_query::LikeExpr,
 };
 use uuid::Uuid;
 
 use crate::{
     db::{
         audit::Audit,
-        begin_write,
         by_id::ById,
         conflict_or,
         held::HeldConnections,
@@ -114,17 +113,16 @@ pub async fn create(
     .map_err(|error| conflict_or(error, || duplicate_ip(&ip)))
 }
 
-/// Applies changes in one transaction: the entry is either fully updated or left as it was.
-/// Returns the address the entry held until this update committed, beside the updated entry.
+/// Applies changes inside the caller's write transaction (see `begin_write`), the entry locked
+/// first. Returns the entry as it was until this update and as it is now.
 pub async fn update(
-    db: &DatabaseConnection,
+    txn: &impl ConnectionTrait,
     id: Uuid,
     changes: EntryChanges,
     by: &Audit,
-) -> Result<(String, Model), ApiError> {
-    let txn = begin_write(db).await?;
-    let entry = find_for_update(&txn, id).await?;
-    let previous_ip = entry.ip.clone();
+) -> Result<(Model, Model), ApiError> {
+    let entry = find_for_update(txn, id).await?;
+    let previous = entry.clone();
     let mut active: ActiveModel = entry.into();
     let new_ip = changes.ip.clone();
     if let Some(ip) = changes.ip {
@@ -139,26 +137,23 @@ pub async fn update(
     active.updated_by = Set(Some(by.actor.clone()));
     active.updated_by_name = Set(by.actor_name.clone());
     active.updated_at = Set(Some(now()));
-    let updated = active.update(&txn).await.map_err(|error| match error {
+    let updated = active.update(txn).await.map_err(|error| match error {
         DbErr::RecordNotUpdated => NOT_FOUND,
         error => conflict_or(error, || {
             duplicate_ip(new_ip.as_deref().unwrap_or_default())
         }),
     })?;
-    txn.commit().await?;
-    Ok((previous_ip, updated))
+    Ok((previous, updated))
 }
 
-/// Deletes an entry and returns the address it held; NOT_FOUND when there was none.
-/// Deletes an entry and returns it as it was.
-pub async fn delete(db: &DatabaseConnection, id: Uuid) -> Result<Model, ApiError> {
-    let txn = begin_write(db).await?;
-    let entry = find_for_update(&txn, id).await?;
-    let result = Entity::delete_by_id(id).exec(&txn).await?;
+/// Deletes an entry inside the caller's write transaction and returns it as it was; NOT_FOUND
+/// when there was none.
+pub async fn delete(txn: &impl ConnectionTrait, id: Uuid) -> Result<Model, ApiError> {
+    let entry = find_for_update(txn, id).await?;
+    let result = Entity::delete_by_id(id).exec(txn).await?;
     if result.rows_affected == 0 {
         return Err(NOT_FOUND);
     }
-    txn.commit().await?;
     Ok(entry)
 }
 

@@ -2,6 +2,7 @@
 
 pub mod account_change;
 pub mod audit;
+pub mod audit_log;
 pub mod blacklist;
 mod by_id;
 mod held;

@@ -17,6 +17,8 @@ pub fn build_schema(state: AppState, config: &Config) -> ApiSchema {
     let builder = schema_builder()
         .limit_depth(backstop_depth)
         .limit_complexity(config.query_max_complexity)
+        // The guards record denials in the audit log; they sit below AppState.
+        .data(state.db.clone())
         .data(state);
     if config.introspection_enabled() {
         builder.finish()

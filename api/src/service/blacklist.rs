@@ -2,6 +2,7 @@
 //! and published to subscribers, in that order, by one function per kind of change.
 
 use entity::blacklist_entry::Model;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
@@ -10,6 +11,7 @@ use crate::{
     db::{
         self,
         audit::Audit,
+        audit_log::{self, Event},
         blacklist::{EntryChanges, NewEntry},
     },
     error::ApiError,
@@ -17,7 +19,17 @@ use crate::{
 };
 
 pub async fn create(state: &AppState, new: NewEntry, by: &Audit) -> Result<Model, ApiError> {
-    let entry = db::retrying(|| db::blacklist::create(&state.db, new.clone(), by)).await?;
+    let entry = db::retrying(|| async {
+        let txn = db::begin_write(&state.db).await?;
+        let entry = db::blacklist::create(&txn, new.clone(), by).await?;
+        let event = Event::new("blacklist.create", Some(by))
+            .subject(entry.id.to_string())
+            .detail(json!({ "after": recorded_fields(&entry) }));
+        audit_log::record(&txn, event).await?;
+        txn.commit().await?;
+        Ok(entry)
+    })
+    .await?;
     changed(state, Change::created(entry.clone())).await;
     Ok(entry)
 }
@@ -28,17 +40,54 @@ pub async fn update(
     changes: EntryChanges,
     by: &Audit,
 ) -> Result<Model, ApiError> {
-    let (previous_ip, entry) =
-        db::retrying(|| db::blacklist::update(&state.db, id, changes.clone(), by)).await?;
-    changed(state, Change::updated(previous_ip, entry.clone())).await;
+    let (previous, entry) = db::retrying(|| async {
+        let txn = db::begin_write(&state.db).await?;
+        let (previous, entry) = db::blacklist::update(&txn, id, changes.clone(), by).await?;
+        let event = Event::new("blacklist.update", Some(by))
+            .subject(id.to_string())
+            .detail(changed_fields(&previous, &entry));
+        audit_log::record(&txn, event).await?;
+        txn.commit().await?;
+        Ok((previous, entry))
+    })
+    .await?;
+    changed(state, Change::updated(previous.ip, entry.clone())).await;
     Ok(entry)
 }
 
 /// Deletes an entry and returns it as it was.
-pub async fn delete(state: &AppState, id: Uuid) -> Result<Model, ApiError> {
-    let removed = db::retrying(|| db::blacklist::delete(&state.db, id)).await?;
+pub async fn delete(state: &AppState, id: Uuid, by: &Audit) -> Result<Model, ApiError> {
+    let removed = db::retrying(|| async {
+        let txn = db::begin_write(&state.db).await?;
+        let removed = db::blacklist::delete(&txn, id).await?;
+        let event = Event::new("blacklist.delete", Some(by))
+            .subject(id.to_string())
+            .detail(json!({ "before": recorded_fields(&removed) }));
+        audit_log::record(&txn, event).await?;
+        txn.commit().await?;
+        Ok(removed)
+    })
+    .await?;
     changed(state, Change::deleted(removed.clone())).await;
     Ok(removed)
+}
+
+/// The fields a person changes, as the audit log shows an entry.
+fn recorded_fields(entry: &Model) -> Value {
+    json!({ "ip": entry.ip, "remark": entry.remark, "bpmStatus": entry.bpm_status })
+}
+
+/// Each field the update changed, with its value before and after.
+fn changed_fields(before: &Model, after: &Model) -> Value {
+    let (before, after) = (recorded_fields(before), recorded_fields(after));
+    let mut changed = serde_json::Map::new();
+    for (field, was) in before.as_object().into_iter().flatten() {
+        let now = &after[field];
+        if was != now {
+            changed.insert(field.clone(), json!({ "before": was, "after": now }));
+        }
+    }
+    Value::Object(changed)
 }
 
 /// After this instance committed a blacklist change: enforce it here at once, then tell the others

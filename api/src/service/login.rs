@@ -9,6 +9,7 @@
 use std::{future::Future, net::IpAddr, time::Duration};
 
 use entity::{service_account, user};
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
@@ -17,7 +18,10 @@ use crate::{
         session::IssuedToken,
         throttle::{Attempt, AttemptKind},
     },
-    db,
+    db::{
+        self,
+        audit_log::{self, Event},
+    },
     error::ApiError,
     state::AppState,
 };
@@ -65,6 +69,7 @@ pub async fn login(
     .await?
     .ok_or(ApiError::InvalidCredentials)?;
     tracing::info!(username = ?issued.1.username, address = ?address, "login");
+    record_login(state, "login", &issued.1, address).await?;
     Ok(issued)
 }
 
@@ -108,6 +113,7 @@ pub async fn service_login(
     .await?
     .ok_or(ApiError::InvalidClientCredentials)?;
     tracing::info!(client_id = ?issued.1.username, ttl_secs = lifetime.as_secs(), address = ?address, "service login");
+    record_login(state, "service_login", &issued.1, address).await?;
     Ok(issued)
 }
 
@@ -146,10 +152,30 @@ where
         }
         Ok(false) => {
             tracing::warn!(kind = ?kind, name = ?name, address = ?address, "login failed: wrong credentials");
+            let action = match kind {
+                AttemptKind::User => "login.failed",
+                AttemptKind::Service => "service_login.failed",
+            };
+            let event = Event::new(action, None)
+                .subject(name)
+                .detail(json!({ "address": address }));
+            audit_log::record(&state.db, event).await?;
             Ok(None)
         }
         Err(error) => given_back(attempt, error).await,
     }
+}
+
+/// A login that got its token, with the address it came from (never the secret).
+async fn record_login(
+    state: &AppState,
+    action: &'static str,
+    principal: &Principal,
+    address: Option<IpAddr>,
+) -> Result<(), ApiError> {
+    let by = principal.audit();
+    let event = Event::new(action, Some(&by)).detail(json!({ "address": address }));
+    audit_log::record(&state.db, event).await
 }
 
 /// An attempt whose secret was never checked does not count as a failure.

@@ -7,3 +7,4 @@ pub mod accounts;
 pub mod blacklist;
 pub mod blacklist_watch;
 pub mod login;
+pub mod sessions;

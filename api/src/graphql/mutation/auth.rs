@@ -13,7 +13,7 @@ use crate::{
         access::{authenticated, public, requires},
         types::auth::AuthPayload,
     },
-    service::{accounts, login},
+    service::{login, sessions},
     state::AppState,
 };
 
@@ -65,11 +65,7 @@ impl AuthMutation {
     async fn logout(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         let state = ctx.data::<AppState>()?;
         let session = ctx.data::<RequestAuth>()?.session().extend()?;
-        state
-            .sessions
-            .revoke(session.jti, session.principal.subject_id)
-            .await
-            .extend()?;
+        sessions::logout(state, session).await.extend()?;
         Ok(true)
     }
 
@@ -84,7 +80,8 @@ impl AuthMutation {
         username: String,
     ) -> async_graphql::Result<i32> {
         let state = ctx.data::<AppState>()?;
-        let revoked = accounts::revoke_user_tokens(state, &username)
+        let by = ctx.data::<RequestAuth>()?.principal().extend()?.audit();
+        let revoked = sessions::revoke_tokens(state, &username, &by)
             .await
             .extend()?;
         Ok(i32::try_from(revoked).unwrap_or(i32::MAX))

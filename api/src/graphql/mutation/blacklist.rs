@@ -66,7 +66,10 @@ impl BlacklistMutation {
     async fn delete_blacklist_entry(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
         let state = ctx.data::<AppState>()?;
         let uuid = parse_id(&id).extend()?;
-        service::blacklist::delete(state, uuid).await.extend()?;
+        let principal = ctx.data::<RequestAuth>()?.principal().extend()?;
+        service::blacklist::delete(state, uuid, &principal.audit())
+            .await
+            .extend()?;
         Ok(ID(uuid.to_string()))
     }
 }

@@ -1,5 +1,6 @@
 //! The query root, merged from one object per domain.
 
+mod audit;
 mod blacklist;
 mod me;
 
@@ -7,4 +8,4 @@ use async_graphql::MergedObject;
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(me::MeQuery, blacklist::BlacklistQuery);
+pub struct QueryRoot(me::MeQuery, blacklist::BlacklistQuery, audit::AuditQuery);

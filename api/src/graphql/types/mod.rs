@@ -1,5 +1,6 @@
 //! GraphQL object and input types that are not plain database rows.
 
+pub mod audit;
 pub mod auth;
 pub mod blacklist;
 pub mod input;
