@@ -3,6 +3,7 @@
 mod access;
 mod amplification;
 mod audit;
+mod audit_log;
 mod auth;
 mod batches;
 mod blacklist;
