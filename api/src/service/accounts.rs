@@ -10,8 +10,10 @@ use uuid::Uuid;
 
 use sea_orm::{ConnectionTrait, TransactionTrait};
 
+use entity::service_account;
+
 use crate::{
-    auth::{name, permission},
+    auth::{Principal, name, permission},
     db::{self, account_change::ChangeKind},
     error::ApiError,
     state::AppState,
@@ -98,7 +100,7 @@ pub fn reaches_every_server(state: &AppState) -> bool {
 
 /// Writes the change to the account-change log when the token store is in-process, so the
 /// server that owns it can follow (a no-op with Redis, which every process reaches directly).
-async fn announce(
+pub(super) async fn announce(
     state: &AppState,
     db: &impl ConnectionTrait,
     subject: Uuid,
@@ -131,19 +133,47 @@ pub async fn create_service(
     client_id: &str,
     permissions: &[String],
 ) -> Result<String, ApiError> {
+    let (_, secret) = create_service_account(state, client_id, permissions).await?;
+    Ok(secret)
+}
+
+/// Creates a service account and returns it with its client secret, which is never shown again.
+async fn create_service_account(
+    state: &AppState,
+    client_id: &str,
+    permissions: &[String],
+) -> Result<(service_account::Model, String), ApiError> {
     let client_id = name::parse("clientId", client_id)?;
     check_permissions(permissions)?;
     let secret = generate_secret();
     let hash = state.passwords.hash(&secret).await?;
-    db::service_account::create(&state.db, &client_id, hash, permissions).await?;
-    Ok(secret)
+    let account = db::service_account::create(&state.db, &client_id, hash, permissions).await?;
+    Ok((account, secret))
 }
 
-/// Issues a new client secret; the old one stops working. Tokens already issued live out their short TTL.
+/// Like [`create_service`], for a caller who may hand out only permissions they hold themselves.
+pub async fn create_service_granted_by(
+    state: &AppState,
+    by: &Principal,
+    client_id: &str,
+    permissions: &[String],
+) -> Result<(service_account::Model, String), ApiError> {
+    check_permissions(permissions)?;
+    by.may_grant(permissions)?;
+    create_service_account(state, client_id, permissions).await
+}
+
+/// Issues a new client secret; the old one stops working, and so do the tokens issued with it
+/// (a rotation usually means the old secret leaked, and so may have its tokens). Returns the
+/// new secret.
 pub async fn rotate_service(state: &AppState, client_id: &str) -> Result<String, ApiError> {
     let secret = generate_secret();
     let hash = state.passwords.hash(&secret).await?;
-    db::service_account::set_secret(&state.db, &name::canonical(client_id), hash).await?;
+    let txn = state.db.begin().await?;
+    let id = db::service_account::set_secret(&txn, &name::canonical(client_id), hash).await?;
+    announce(state, &txn, id, ChangeKind::Revoke).await?;
+    txn.commit().await?;
+    apply(state, id, ChangeKind::Revoke).await?;
     Ok(secret)
 }
 

@@ -7,3 +7,5 @@ pub mod accounts;
 pub mod blacklist;
 pub mod blacklist_watch;
 pub mod login;
+pub mod roles;
+pub mod users;
