@@ -14,14 +14,26 @@ pub const AUDIT_READ: &str = "audit:read";
 /// A permission missing here can still be granted, but nobody would know to grant it.
 pub const KNOWN: &[(&str, &str)] = &[
     ("*", "everything, including every permission added later"),
-    (BLACKLIST_READ, "read blacklist entries and ask whether an address is blocked"),
-    (BLACKLIST_CREATE, "add addresses and blocks to the blacklist"),
+    (
+        BLACKLIST_READ,
+        "read blacklist entries and ask whether an address is blocked",
+    ),
+    (
+        BLACKLIST_CREATE,
+        "add addresses and blocks to the blacklist",
+    ),
     (BLACKLIST_UPDATE, "change blacklist entries"),
     (BLACKLIST_DELETE, "remove blacklist entries"),
     (TOKEN_REVOKE, "end every live session of a user"),
-    (USER_MANAGE, "list, create and change users, their passwords and their roles"),
+    (
+        USER_MANAGE,
+        "list, create and change users, their passwords and their roles",
+    ),
     (ROLE_MANAGE, "list, create, change and delete roles"),
-    (SERVICE_MANAGE, "list, create, rotate and disable service accounts"),
+    (
+        SERVICE_MANAGE,
+        "list, create, rotate and disable service accounts",
+    ),
     (AUDIT_READ, "read the audit log"),
 ];
 

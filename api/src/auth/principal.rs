@@ -107,12 +107,20 @@ mod tests {
     #[test]
     fn only_what_is_held_can_be_granted() {
         let granter = holding(&["blacklist:*", "role:manage"]);
-        assert!(granter.may_grant(&strings(&["blacklist:read", "blacklist:*"])).is_ok());
+        assert!(
+            granter
+                .may_grant(&strings(&["blacklist:read", "blacklist:*"]))
+                .is_ok()
+        );
         let refused = granter.may_grant(&strings(&["blacklist:read", "user:manage"]));
         assert!(
             matches!(refused, Err(ApiError::Forbidden { permission }) if permission == "user:manage")
         );
         assert!(granter.may_grant(&strings(&["*"])).is_err());
-        assert!(holding(&["*"]).may_grant(&strings(&["*", "audit:read"])).is_ok());
+        assert!(
+            holding(&["*"])
+                .may_grant(&strings(&["*", "audit:read"]))
+                .is_ok()
+        );
     }
 }

@@ -16,8 +16,7 @@ use crate::{
         conflict_or,
         held::HeldConnections,
         keyset::{self, CreationOrdered, Page, Position, Window},
-        like,
-        now, time_range,
+        like, now, time_range,
     },
     error::ApiError,
 };

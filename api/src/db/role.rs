@@ -70,9 +70,10 @@ pub async fn ids_named(db: &impl ConnectionTrait, names: &[String]) -> Result<Ve
         .await?;
     let mut ids = Vec::with_capacity(names.len());
     for name in names {
-        let (id, _) = found.iter().find(|(_, found)| found == name).ok_or_else(|| {
-            ApiError::bad_input("roles", format!("role `{name}` does not exist"))
-        })?;
+        let (id, _) = found
+            .iter()
+            .find(|(_, found)| found == name)
+            .ok_or_else(|| ApiError::bad_input("roles", format!("role `{name}` does not exist")))?;
         if !ids.contains(id) {
             ids.push(*id);
         }

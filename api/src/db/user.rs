@@ -71,10 +71,22 @@ pub async fn list(
         .add_option(filter.name_contains.as_deref().map(|part| {
             Condition::any()
                 .add(like::contains(user::Column::Username, &part.to_lowercase()))
-                .add(like::contains_ignoring_case(user::Column::DisplayName, part))
+                .add(like::contains_ignoring_case(
+                    user::Column::DisplayName,
+                    part,
+                ))
         }))
-        .add_option(filter.org_code.clone().map(|org| user::Column::OrgCode.eq(org)))
-        .add_option(filter.enabled.map(|enabled| user::Column::Enabled.eq(enabled)));
+        .add_option(
+            filter
+                .org_code
+                .clone()
+                .map(|org| user::Column::OrgCode.eq(org)),
+        )
+        .add_option(
+            filter
+                .enabled
+                .map(|enabled| user::Column::Enabled.eq(enabled)),
+        );
     keyset::page(db, user::Entity::find().filter(condition), window).await
 }
 
@@ -168,7 +180,9 @@ pub async fn set_enabled(
     enabled: bool,
 ) -> Result<Uuid, ApiError> {
     let user = find_by_username(db, username).await?.ok_or(NOT_FOUND)?;
-    Ok(update(db, user, |user| user.enabled = Set(enabled)).await?.id)
+    Ok(update(db, user, |user| user.enabled = Set(enabled))
+        .await?
+        .id)
 }
 
 /// Replaces a user's password hash. NOT_FOUND when there is no such user.
@@ -178,9 +192,11 @@ pub async fn set_password_hash(
     password_hash: String,
 ) -> Result<Uuid, ApiError> {
     let user = find_by_username(db, username).await?.ok_or(NOT_FOUND)?;
-    Ok(update(db, user, |user| user.password_hash = Set(password_hash))
-        .await?
-        .id)
+    Ok(
+        update(db, user, |user| user.password_hash = Set(password_hash))
+            .await?
+            .id,
+    )
 }
 
 /// Replaces the password hash of the user with this id. NOT_FOUND when there is none.

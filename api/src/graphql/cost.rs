@@ -9,7 +9,9 @@
 pub fn declared(root_field: &str) -> Option<usize> {
     match root_field {
         // Answered from memory: the principal, the blacklist matcher, the token store.
-        "__typename" | "__schema" | "__type" | "me" | "isBlocked" | "logout" => Some(0),
+        "__typename" | "__schema" | "__type" | "me" | "isBlocked" | "logout" | "permissions" => {
+            Some(0)
+        }
         "blacklistEntry" | "createBlacklistEntry" | "revokeTokens" => Some(1),
         // A page and its count; a read then a write; an account and its permissions.
         "blacklistEntries"
@@ -17,6 +19,16 @@ pub fn declared(root_field: &str) -> Option<usize> {
         | "deleteBlacklistEntry"
         | "login"
         | "serviceLogin" => Some(2),
+        // Rows and the roles or permissions beside them (one statement for all of them).
+        "user" | "roles" | "serviceAccounts" => Some(2),
+        "users" => Some(3),
+        // Administration, with a handful of roles or permissions in the input (one statement
+        // each): the write, the locks and checks around it, its announcement and the answer.
+        "setUserPassword" => Some(3),
+        "createServiceAccount" | "rotateServiceAccountSecret" | "disableServiceAccount" => Some(5),
+        "createUser" | "createRole" => Some(6),
+        "updateUser" | "deleteRole" => Some(8),
+        "setUserRoles" | "updateRole" => Some(10),
         _ => None,
     }
 }
