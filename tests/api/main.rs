@@ -1,5 +1,6 @@
 //! Black-box tests: the real server, real databases, real Redis, spoken to over HTTP.
 
+mod admin;
 mod amplification;
 mod audit;
 mod auth;
