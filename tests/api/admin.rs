@@ -1125,6 +1125,9 @@ async fn the_last_enabled_holder_of_star_cannot_be_removed(backend: Backend) {
     );
 }
 
+/// How many races the concurrency test runs: one already caught a check made outside the lock.
+const RACES: usize = 4;
+
 async fn two_concurrent_removals_of_the_two_holders_of_star_do_not_both_succeed(backend: Backend) {
     // Arrange: `admin` and `deputy` hold `*`; a manager (without `*`) removes both at once.
     let app = spawn_app(backend).await;
@@ -1142,36 +1145,50 @@ async fn two_concurrent_removals_of_the_two_holders_of_star_do_not_both_succeed(
     let admin_id = id_of(&app, &manager, "admin").await;
     let deputy_id = id_of(&app, &manager, "deputy").await;
 
-    // Act
-    let (first, second) = tokio::join!(
-        app.gql(
-            SET_ROLES,
-            json!({ "id": admin_id, "r": [] }),
-            Some(&manager)
-        ),
-        app.gql(
-            UPDATE_USER,
-            json!({ "id": deputy_id, "i": { "enabled": false } }),
-            Some(&manager)
-        ),
-    );
+    for race in 0..RACES {
+        // Act
+        let (first, second) = tokio::join!(
+            app.gql(
+                SET_ROLES,
+                json!({ "id": admin_id, "r": [] }),
+                Some(&manager)
+            ),
+            app.gql(
+                UPDATE_USER,
+                json!({ "id": deputy_id, "i": { "enabled": false } }),
+                Some(&manager)
+            ),
+        );
 
-    // Assert
-    let outcomes = [&first, &second];
-    let succeeded = outcomes.iter().filter(|b| b["errors"].is_null()).count();
-    assert_eq!(succeeded, 1, "{first}\n{second}");
-    let refused = outcomes
-        .iter()
-        .find(|b| !b["errors"].is_null())
-        .expect("one refused");
-    assert_refused(refused, "CONFLICT");
-    let admin_still = ok(&app, USER, json!({ "id": admin_id }), &manager).await;
-    let deputy_still = ok(&app, USER, json!({ "id": deputy_id }), &manager).await;
-    let holders = [admin_still["user"].clone(), deputy_still["user"].clone()]
-        .iter()
-        .filter(|u| u["enabled"] == true && u["roles"] == json!(["admin"]))
-        .count();
-    assert_eq!(holders, 1, "{admin_still} {deputy_still}");
+        // Assert
+        let outcomes = [&first, &second];
+        let succeeded = outcomes.iter().filter(|b| b["errors"].is_null()).count();
+        assert_eq!(succeeded, 1, "race {race}:\n{first}\n{second}");
+        let refused = outcomes
+            .iter()
+            .find(|b| !b["errors"].is_null())
+            .expect("one refused");
+        assert_refused(refused, "CONFLICT");
+        let admin_now = ok(&app, USER, json!({ "id": admin_id }), &manager).await;
+        let deputy_now = ok(&app, USER, json!({ "id": deputy_id }), &manager).await;
+        let holding = |u: &Value| u["enabled"] == true && u["roles"] == json!(["admin"]);
+        assert_ne!(
+            holding(&admin_now["user"]),
+            holding(&deputy_now["user"]),
+            "race {race}: exactly one keeps `*`: {admin_now} {deputy_now}"
+        );
+
+        // The survivor puts the other back for the next race.
+        if holding(&admin_now["user"]) {
+            let survivor = app.admin_token().await;
+            let restore = json!({ "id": deputy_id, "i": { "enabled": true } });
+            ok(&app, UPDATE_USER, restore, &survivor).await;
+        } else {
+            let survivor = app.login("deputy", "deputy-password").await;
+            let restore = json!({ "id": admin_id, "r": ["admin"] });
+            ok(&app, SET_ROLES, restore, &survivor).await;
+        }
+    }
 }
 
 crate::on_backends!([sqlite, postgres, mysql] [

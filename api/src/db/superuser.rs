@@ -3,14 +3,15 @@
 //!
 //! The check reads what concurrent changes write, so it runs inside the writing transaction:
 //! [`lock_holders`] first, then the write, then [`ensure_kept`]. Every change that can remove a
-//! holder locks the same rows (the roles holding `*`), so two of them run one after the other and
+//! holder locks the same rows (the grants of `*`), so two of them run one after the other and
 //! the second sees what the first left. SQLite's `begin_write` already serialises every writer.
 
-use entity::{role, role_permission, user, user_role};
+use entity::{role_permission, user, user_role};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
     QuerySelect, sea_query::Query,
 };
+use uuid::Uuid;
 
 use crate::error::ApiError;
 
@@ -18,12 +19,17 @@ use crate::error::ApiError;
 const EVERYTHING: &str = "*";
 
 /// How many enabled users hold `*`, as the transaction began to change them. Must be the
-/// transaction's first statement: MySQL reads later statements from the snapshot the first
-/// non-locking read takes, which must come after the lock.
+/// transaction's first statement: MySQL reads later statements from the snapshot its first
+/// non-locking read takes, and that must come after the lock. For the same reason the lock is
+/// one plain locking read: MySQL reads a subquery of a locking read without locking, which
+/// would take the snapshot before waiting and count holders a concurrent change had removed.
 pub async fn lock_holders(txn: &DatabaseTransaction) -> Result<u64, ApiError> {
-    role::Entity::find()
-        .filter(role::Column::Id.in_subquery(roles_holding_everything()))
+    role_permission::Entity::find()
+        .select_only()
+        .column(role_permission::Column::RoleId)
+        .filter(role_permission::Column::Permission.eq(EVERYTHING))
         .lock_exclusive()
+        .into_tuple::<Uuid>()
         .all(txn)
         .await?;
     count_holders(txn).await
