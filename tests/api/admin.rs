@@ -324,7 +324,7 @@ async fn an_administrator_creates_a_user_who_logs_in_with_the_roles_given(backen
         CREATE_USER,
         json!({ "i": {
             "username": " Alice ", "password": "alice-password", "displayName": "Alice A.",
-            "orgCode": "ORG-7", "roles": ["readers"],
+            "orgCode": "ORG-7", "roles": ["readers", "readers"],
         } }),
         &admin,
     )

@@ -41,8 +41,11 @@ pub async fn create(
     new: NewAccount,
 ) -> Result<UserWithRoles, ApiError> {
     let username = name::parse("username", &new.username)?;
+    let mut roles = new.roles;
+    roles.sort();
+    roles.dedup();
     // Checked before the (deliberately slow) hash, so a refusal costs nothing.
-    let role_ids = db::role::ids_named(&state.db, &new.roles).await?;
+    let role_ids = db::role::ids_named(&state.db, &roles).await?;
     by.may_grant(&db::role::permissions_of(&state.db, &role_ids).await?)?;
     let password_hash = state.passwords.hash(&new.password).await?;
     let user = db::user::create(
@@ -53,7 +56,7 @@ pub async fn create(
             display_name: new.display_name.as_deref(),
             org_code: new.org_code.as_deref(),
             company_code: None,
-            roles: &new.roles,
+            roles: &roles,
         },
     )
     .await?;
