@@ -5,12 +5,10 @@
 //! transaction, and the server applies it within a second (see `account_watch`).
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use rand::RngCore;
-use uuid::Uuid;
-
-use sea_orm::{ConnectionTrait, TransactionTrait};
-
 use entity::service_account;
+use rand::RngCore;
+use sea_orm::{ConnectionTrait, TransactionTrait};
+use uuid::Uuid;
 
 use crate::{
     auth::{Principal, name, permission},
@@ -22,6 +20,7 @@ use crate::{
 /// Random bytes in a generated client secret: far beyond guessing, so argon2 only guards the stored copy.
 const SECRET_BYTES: usize = 32;
 
+/// BAD_USER_INPUT naming the first permission string that is not `*`, `resource:*` or `resource:action`.
 pub fn check_permissions(permissions: &[String]) -> Result<(), ApiError> {
     permissions.iter().try_for_each(|p| {
         permission::validate(p).map_err(|reason| ApiError::bad_input("permission", reason))
