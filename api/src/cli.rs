@@ -91,7 +91,7 @@ pub enum ServiceCommand {
         #[arg(long = "permission")]
         permissions: Vec<String>,
     },
-    /// Issue a new client secret and print it, once; the old secret stops working.
+    /// Issue a new client secret and print it, once; the old secret and its live tokens stop working.
     Rotate { client_id: String },
     /// Disable a service account and kill all its live tokens at once.
     Disable { client_id: String },

@@ -1,6 +1,7 @@
 //! Black-box tests: the real server, real databases, real Redis, spoken to over HTTP.
 
 mod access;
+mod admin;
 mod amplification;
 mod audit;
 mod audit_log;

@@ -12,6 +12,8 @@ use crate::{config::Config, error::ApiError};
 
 /// The shortest password we let anyone set.
 pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Far beyond any passphrase; a longer one is a mistake (or a payload), not a password.
+pub const MAX_PASSWORD_CHARS: usize = 256;
 const SALT_BYTES: usize = 16;
 const OUTPUT_BYTES: usize = 32;
 
@@ -52,12 +54,13 @@ impl Passwords {
         })
     }
 
-    /// Hashes a new password after checking it is long enough.
+    /// Hashes a new password after checking its length.
     pub async fn hash(&self, password: &str) -> Result<String, ApiError> {
-        if password.chars().count() < MIN_PASSWORD_CHARS {
+        let chars = password.chars().count();
+        if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
             return Err(ApiError::bad_input(
                 "password",
-                format!("must be at least {MIN_PASSWORD_CHARS} characters"),
+                format!("must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"),
             ));
         }
         let params = self.params.clone();

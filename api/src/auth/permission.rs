@@ -5,7 +5,37 @@ pub const BLACKLIST_CREATE: &str = "blacklist:create";
 pub const BLACKLIST_UPDATE: &str = "blacklist:update";
 pub const BLACKLIST_DELETE: &str = "blacklist:delete";
 pub const TOKEN_REVOKE: &str = "token:revoke";
+pub const USER_MANAGE: &str = "user:manage";
+pub const ROLE_MANAGE: &str = "role:manage";
+pub const SERVICE_MANAGE: &str = "service:manage";
 pub const AUDIT_READ: &str = "audit:read";
+
+/// Every permission the server checks, with what it allows: what a UI offers as checkboxes.
+/// A permission missing here can still be granted, but nobody would know to grant it.
+pub const KNOWN: &[(&str, &str)] = &[
+    ("*", "everything, including every permission added later"),
+    (
+        BLACKLIST_READ,
+        "read blacklist entries and ask whether an address is blocked",
+    ),
+    (
+        BLACKLIST_CREATE,
+        "add addresses and blocks to the blacklist",
+    ),
+    (BLACKLIST_UPDATE, "change blacklist entries"),
+    (BLACKLIST_DELETE, "remove blacklist entries"),
+    (TOKEN_REVOKE, "end every live session of a user"),
+    (
+        USER_MANAGE,
+        "list, create and change users, their passwords and their roles",
+    ),
+    (ROLE_MANAGE, "list, create, change and delete roles"),
+    (
+        SERVICE_MANAGE,
+        "list, create, rotate and disable service accounts",
+    ),
+    (AUDIT_READ, "read the audit log"),
+];
 
 /// Whether `granted` (exact, `resource:*` or `*`) covers `required`.
 pub fn covers(granted: &str, required: &str) -> bool {
@@ -19,8 +49,16 @@ pub fn covers(granted: &str, required: &str) -> bool {
     }
 }
 
+/// The width of the permission columns.
+const MAX_PERMISSION_CHARS: usize = 128;
+
 /// Checks that a permission string is one of `*`, `resource:*` or `resource:action`.
 pub fn validate(permission: &str) -> Result<(), String> {
+    if permission.len() > MAX_PERMISSION_CHARS {
+        return Err(format!(
+            "a permission is at most {MAX_PERMISSION_CHARS} characters"
+        ));
+    }
     let is_word = |s: &str| {
         !s.is_empty()
             && s.chars()
@@ -62,6 +100,15 @@ mod tests {
     }
 
     #[test]
+    fn every_known_permission_is_valid_and_listed_once() {
+        for (i, (name, description)) in KNOWN.iter().enumerate() {
+            assert!(validate(name).is_ok(), "{name}");
+            assert!(!description.is_empty(), "{name}");
+            assert!(KNOWN[..i].iter().all(|(other, _)| other != name), "{name}");
+        }
+    }
+
+    #[test]
     fn permission_syntax_is_checked() {
         assert!(validate("*").is_ok());
         assert!(validate("blacklist:*").is_ok());
@@ -70,5 +117,6 @@ mod tests {
         assert!(validate(":read").is_err());
         assert!(validate("a:b:c").is_err());
         assert!(validate("*:read").is_err());
+        assert!(validate(&format!("a:{}", "b".repeat(127))).is_err());
     }
 }

@@ -56,6 +56,23 @@ impl Principal {
         }
     }
 
+    /// FORBIDDEN naming the first of `permissions` this principal does not hold itself: nobody
+    /// hands out more than they have, or `role:manage` alone would be a way to `*`.
+    pub fn may_grant<'a>(
+        &self,
+        permissions: impl IntoIterator<Item = &'a String>,
+    ) -> Result<(), ApiError> {
+        match permissions
+            .into_iter()
+            .find(|permission| !self.has_permission(permission))
+        {
+            Some(missing) => Err(ApiError::Forbidden {
+                permission: missing.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
     pub fn require(&self, required: &'static str) -> Result<&Self, ApiError> {
         if self.has_permission(required) {
             Ok(self)
@@ -64,5 +81,46 @@ impl Principal {
                 permission: required.to_owned(),
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn holding(permissions: &[&str]) -> Principal {
+        Principal {
+            subject_id: Uuid::nil(),
+            username: "granter".to_owned(),
+            display_name: None,
+            kind: PrincipalKind::User,
+            permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+            org_code: None,
+            company_code: None,
+        }
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn only_what_is_held_can_be_granted() {
+        let granter = holding(&["blacklist:*", "role:manage"]);
+        assert!(
+            granter
+                .may_grant(&strings(&["blacklist:read", "blacklist:*"]))
+                .is_ok()
+        );
+        let refused = granter.may_grant(&strings(&["blacklist:read", "user:manage"]));
+        assert!(
+            matches!(refused, Err(ApiError::Forbidden { permission }) if permission == "user:manage")
+        );
+        assert!(granter.may_grant(&strings(&["*"])).is_err());
+        assert!(
+            holding(&["*"])
+                .may_grant(&strings(&["*", "audit:read"]))
+                .is_ok()
+        );
     }
 }

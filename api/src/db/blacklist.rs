@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use entity::blacklist_entry::{ActiveModel, Column, Entity, Model};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    QuerySelect, Set, sea_query::LikeExpr,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -15,7 +15,7 @@ use crate::{
         conflict_or,
         held::HeldConnections,
         keyset::{self, CreationOrdered, Page, Position, Window},
-        now, time_range,
+        like, now, time_range,
     },
     error::ApiError,
 };
@@ -168,10 +168,12 @@ pub async fn list(
 
 fn filter_condition(filter: &EntryFilter) -> Condition {
     Condition::all()
-        .add_option(filter.ip_contains.as_deref().map(|part| {
-            let pattern = format!("%{}%", escape_like(&part.to_lowercase()));
-            Column::Ip.like(LikeExpr::new(pattern).escape('\\'))
-        }))
+        .add_option(
+            filter
+                .ip_contains
+                .as_deref()
+                .map(|part| like::contains(Column::Ip, &part.to_lowercase())),
+        )
         .add_option(filter.created_by.clone().map(|by| Column::CreatedBy.eq(by)))
         .add_option(
             filter
@@ -194,17 +196,6 @@ pub async fn held(db: &impl ConnectionTrait, ips: &[&str]) -> Result<Vec<String>
         .into_tuple()
         .all(db)
         .await?)
-}
-
-fn escape_like(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
 }
 
 fn duplicate_ip(ip: &str) -> String {

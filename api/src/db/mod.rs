@@ -7,10 +7,13 @@ pub mod blacklist;
 mod by_id;
 mod held;
 pub mod keyset;
+mod like;
 pub mod role;
 pub mod service_account;
+pub mod superuser;
 mod time_range;
 pub mod user;
+pub mod user_role;
 
 use std::future::Future;
 

@@ -1,12 +1,158 @@
 //! Roles and the permissions they hold.
 
-use entity::{role, role_permission};
+use std::collections::HashMap;
+
+use entity::{role, role_permission, user_role};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
-use crate::{db::now, error::ApiError};
+use crate::{
+    db::{conflict_or, now},
+    error::ApiError,
+};
+
+const NOT_FOUND: ApiError = ApiError::NotFound { what: "role" };
+
+/// A role and every permission it holds, sorted.
+pub struct RoleGrants {
+    pub role: role::Model,
+    pub permissions: Vec<String>,
+}
+
+/// Every role with its permissions, by name.
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<RoleGrants>, ApiError> {
+    let roles = role::Entity::find()
+        .order_by_asc(role::Column::Name)
+        .all(db)
+        .await?;
+    let pairs: Vec<(Uuid, String)> = role_permission::Entity::find()
+        .select_only()
+        .column(role_permission::Column::RoleId)
+        .column(role_permission::Column::Permission)
+        .order_by_asc(role_permission::Column::Permission)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut held: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for (role, permission) in pairs {
+        held.entry(role).or_default().push(permission);
+    }
+    Ok(roles
+        .into_iter()
+        .map(|role| RoleGrants {
+            permissions: held.remove(&role.id).unwrap_or_default(),
+            role,
+        })
+        .collect())
+}
+
+/// The role called `name`, or NOT_FOUND.
+pub async fn find(db: &impl ConnectionTrait, name: &str) -> Result<role::Model, ApiError> {
+    role::Entity::find()
+        .filter(role::Column::Name.eq(name))
+        .one(db)
+        .await?
+        .ok_or(NOT_FOUND)
+}
+
+/// The ids of the roles called `names`, or BAD_USER_INPUT naming the first that does not exist.
+pub async fn ids_named(db: &impl ConnectionTrait, names: &[String]) -> Result<Vec<Uuid>, ApiError> {
+    let found: Vec<(Uuid, String)> = role::Entity::find()
+        .select_only()
+        .column(role::Column::Id)
+        .column(role::Column::Name)
+        .filter(role::Column::Name.is_in(names.iter().cloned()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut ids = Vec::with_capacity(names.len());
+    for name in names {
+        let (id, _) = found
+            .iter()
+            .find(|(_, found)| found == name)
+            .ok_or_else(|| ApiError::bad_input("roles", format!("role `{name}` does not exist")))?;
+        if !ids.contains(id) {
+            ids.push(*id);
+        }
+    }
+    Ok(ids)
+}
+
+/// Every permission the roles hold, sorted and without repeats.
+pub async fn permissions_of(
+    db: &impl ConnectionTrait,
+    roles: &[Uuid],
+) -> Result<Vec<String>, ApiError> {
+    Ok(role_permission::Entity::find()
+        .select_only()
+        .column(role_permission::Column::Permission)
+        .distinct()
+        .filter(role_permission::Column::RoleId.is_in(roles.iter().copied()))
+        .order_by_asc(role_permission::Column::Permission)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Creates a role holding exactly `permissions`. A taken name is a CONFLICT.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    name: &str,
+    permissions: &[String],
+) -> Result<role::Model, ApiError> {
+    let role = role::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(name.to_owned()),
+        created_at: Set(now()),
+    }
+    .insert(db)
+    .await
+    .map_err(|error| conflict_or(error, || format!("role `{name}` already exists")))?;
+    set_permissions(db, role.id, permissions).await?;
+    Ok(role)
+}
+
+/// Makes `permissions` the role's whole set.
+pub async fn set_permissions(
+    db: &impl ConnectionTrait,
+    role: Uuid,
+    permissions: &[String],
+) -> Result<(), ApiError> {
+    role_permission::Entity::delete_many()
+        .filter(role_permission::Column::RoleId.eq(role))
+        .exec(db)
+        .await?;
+    let mut permissions = permissions.to_vec();
+    permissions.sort();
+    permissions.dedup();
+    for permission in permissions {
+        role_permission::ActiveModel {
+            role_id: Set(role),
+            permission: Set(permission),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Deletes a role, its permissions and every user's hold on it.
+pub async fn delete(db: &impl ConnectionTrait, role: Uuid) -> Result<(), ApiError> {
+    // Explicitly rather than by ON DELETE CASCADE, which SQLite honours only when told to.
+    role_permission::Entity::delete_many()
+        .filter(role_permission::Column::RoleId.eq(role))
+        .exec(db)
+        .await?;
+    user_role::Entity::delete_many()
+        .filter(user_role::Column::RoleId.eq(role))
+        .exec(db)
+        .await?;
+    role::Entity::delete_by_id(role).exec(db).await?;
+    Ok(())
+}
 
 /// The built-in role of the first user; it holds `*`.
 pub const ADMIN_ROLE: &str = "admin";

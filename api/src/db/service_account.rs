@@ -1,5 +1,7 @@
 //! Service accounts: the credentials and permissions of jobs and other services.
 
+use std::collections::HashMap;
+
 use entity::{service_account, service_account_permission};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -112,4 +114,34 @@ async fn update(
     active.updated_at = Set(now());
     active.update(db).await?;
     Ok(id)
+}
+
+/// Every service account with its permissions, oldest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+) -> Result<Vec<(service_account::Model, Vec<String>)>, ApiError> {
+    let accounts = service_account::Entity::find()
+        .order_by_asc(service_account::Column::CreatedAt)
+        .order_by_asc(service_account::Column::Id)
+        .all(db)
+        .await?;
+    let pairs: Vec<(Uuid, String)> = service_account_permission::Entity::find()
+        .select_only()
+        .column(service_account_permission::Column::ServiceAccountId)
+        .column(service_account_permission::Column::Permission)
+        .order_by_asc(service_account_permission::Column::Permission)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut held: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for (account, permission) in pairs {
+        held.entry(account).or_default().push(permission);
+    }
+    Ok(accounts
+        .into_iter()
+        .map(|account| {
+            let permissions = held.remove(&account.id).unwrap_or_default();
+            (account, permissions)
+        })
+        .collect())
 }

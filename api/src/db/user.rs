@@ -1,16 +1,22 @@
-//! Users: lookup for login, creation, and the permissions their roles grant.
+//! Users: lookup for login, creation, listing, changes, and the permissions their roles grant.
 
 use entity::{role, role_permission, user, user_role};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Query,
 };
 use uuid::Uuid;
 
 use crate::{
-    db::{conflict_or, now},
+    db::{
+        conflict_or,
+        keyset::{self, CreationOrdered, Page, Position, Window},
+        like, now,
+    },
     error::ApiError,
 };
+
+const NOT_FOUND: ApiError = ApiError::NotFound { what: "user" };
 
 pub struct NewUser<'a> {
     pub username: &'a str,
@@ -19,6 +25,69 @@ pub struct NewUser<'a> {
     pub org_code: Option<&'a str>,
     pub company_code: Option<&'a str>,
     pub roles: &'a [String],
+}
+
+/// Which users a listing shows; every field set must match.
+#[derive(Default)]
+pub struct UserFilter {
+    /// Part of the username or of the display name, in any case.
+    pub name_contains: Option<String>,
+    pub org_code: Option<String>,
+    pub enabled: Option<bool>,
+}
+
+/// A checked update: `None` leaves a field as it is; `Some(None)` clears it.
+#[derive(Clone, Default)]
+pub struct UserChanges {
+    pub display_name: Option<Option<String>>,
+    pub org_code: Option<Option<String>>,
+    pub enabled: Option<bool>,
+}
+
+impl CreationOrdered for user::Entity {
+    fn created_at_column() -> user::Column {
+        user::Column::CreatedAt
+    }
+
+    fn id_column() -> user::Column {
+        user::Column::Id
+    }
+
+    fn position(user: &user::Model) -> Position {
+        Position {
+            created_at: user.created_at,
+            id: user.id,
+        }
+    }
+}
+
+/// One page of the users `filter` matches, oldest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &UserFilter,
+    window: Window,
+) -> Result<Page<user::Model>, ApiError> {
+    let condition = Condition::all()
+        .add_option(filter.name_contains.as_deref().map(|part| {
+            Condition::any()
+                .add(like::contains(user::Column::Username, &part.to_lowercase()))
+                .add(like::contains_ignoring_case(
+                    user::Column::DisplayName,
+                    part,
+                ))
+        }))
+        .add_option(
+            filter
+                .org_code
+                .clone()
+                .map(|org| user::Column::OrgCode.eq(org)),
+        )
+        .add_option(
+            filter
+                .enabled
+                .map(|enabled| user::Column::Enabled.eq(enabled)),
+        );
+    keyset::page(db, user::Entity::find().filter(condition), window).await
 }
 
 pub async fn find_by_username(
@@ -110,7 +179,10 @@ pub async fn set_enabled(
     username: &str,
     enabled: bool,
 ) -> Result<Uuid, ApiError> {
-    update(db, username, |user| user.enabled = Set(enabled)).await
+    let user = find_by_username(db, username).await?.ok_or(NOT_FOUND)?;
+    Ok(update(db, user, |user| user.enabled = Set(enabled))
+        .await?
+        .id)
 }
 
 /// Replaces a user's password hash. NOT_FOUND when there is no such user.
@@ -119,7 +191,43 @@ pub async fn set_password_hash(
     username: &str,
     password_hash: String,
 ) -> Result<Uuid, ApiError> {
-    update(db, username, |user| user.password_hash = Set(password_hash)).await
+    let user = find_by_username(db, username).await?.ok_or(NOT_FOUND)?;
+    Ok(
+        update(db, user, |user| user.password_hash = Set(password_hash))
+            .await?
+            .id,
+    )
+}
+
+/// Replaces the password hash of the user with this id. NOT_FOUND when there is none.
+pub async fn set_password_hash_of(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    password_hash: String,
+) -> Result<user::Model, ApiError> {
+    let user = find_by_id(db, id).await?.ok_or(NOT_FOUND)?;
+    update(db, user, |user| user.password_hash = Set(password_hash)).await
+}
+
+/// Applies checked changes to the user with this id. NOT_FOUND when there is none.
+pub async fn change(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    changes: UserChanges,
+) -> Result<user::Model, ApiError> {
+    let user = find_by_id(db, id).await?.ok_or(NOT_FOUND)?;
+    update(db, user, |user| {
+        if let Some(display_name) = changes.display_name {
+            user.display_name = Set(display_name);
+        }
+        if let Some(org_code) = changes.org_code {
+            user.org_code = Set(org_code);
+        }
+        if let Some(enabled) = changes.enabled {
+            user.enabled = Set(enabled);
+        }
+    })
+    .await
 }
 
 /// The ids of every user holding the role.
@@ -138,16 +246,11 @@ pub async fn holders_of_role(
 
 async fn update(
     db: &impl ConnectionTrait,
-    username: &str,
+    user: user::Model,
     change: impl FnOnce(&mut user::ActiveModel),
-) -> Result<Uuid, ApiError> {
-    let user = find_by_username(db, username)
-        .await?
-        .ok_or(ApiError::NotFound { what: "user" })?;
-    let id = user.id;
+) -> Result<user::Model, ApiError> {
     let mut active: user::ActiveModel = user.into();
     change(&mut active);
     active.updated_at = Set(now());
-    active.update(db).await?;
-    Ok(id)
+    Ok(active.update(db).await?)
 }

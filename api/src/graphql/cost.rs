@@ -9,14 +9,23 @@
 pub fn declared(root_field: &str) -> Option<usize> {
     match root_field {
         // Answered from memory: the principal, the blacklist matcher, the token store.
-        "__typename" | "__schema" | "__type" | "me" | "isBlocked" | "logout" => Some(0),
-        "blacklistEntry" | "createBlacklistEntry" | "revokeTokens" => Some(1),
-        // A page and its count; a read then a write; an account and its permissions.
-        "blacklistEntries"
-        | "updateBlacklistEntry"
-        | "deleteBlacklistEntry"
-        | "login"
-        | "serviceLogin" => Some(2),
+        "__typename" | "__schema" | "__type" | "me" | "isBlocked" | "permissions" => Some(0),
+        // One read; or the audit line of a change made in the token store.
+        "blacklistEntry" | "logout" => Some(1),
+        // A page and its count; a write and its audit line.
+        "blacklistEntries" | "auditLog" | "createBlacklistEntry" | "revokeTokens" => Some(2),
+        // A read, a write and its audit line; an account, its permissions and the audit line.
+        "updateBlacklistEntry" | "deleteBlacklistEntry" | "login" | "serviceLogin" => Some(3),
+        // Rows and the roles or permissions beside them (one statement for all of them).
+        "user" | "roles" | "serviceAccounts" => Some(2),
+        "users" => Some(3),
+        // Administration, with a handful of roles or permissions in the input (one statement
+        // each): the write, the locks and checks around it, its announcement and the answer.
+        "setUserPassword" => Some(3),
+        "createServiceAccount" | "rotateServiceAccountSecret" | "disableServiceAccount" => Some(5),
+        "createUser" | "createRole" => Some(6),
+        "updateUser" | "deleteRole" => Some(8),
+        "setUserRoles" | "updateRole" => Some(10),
         _ => None,
     }
 }

@@ -11,8 +11,12 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 
-use super::types::blacklist::{
-    BlacklistFilter, CreateBlacklistEntryInput, UpdateBlacklistEntryInput,
+use super::types::{
+    audit::AuditFilter,
+    blacklist::{BlacklistFilter, CreateBlacklistEntryInput, UpdateBlacklistEntryInput},
+    role::{CreateRoleInput, UpdateRoleInput},
+    service_account::CreateServiceAccountInput,
+    user::{CreateUserInput, UpdateUserInput, UserFilter},
 };
 
 /// The operation that will run: the named one, or the only one.
@@ -81,6 +85,13 @@ fn parse_named(name: &str, value: &Value) -> Result<(), String> {
         "CreateBlacklistEntryInput" => parse::<CreateBlacklistEntryInput>(value),
         "UpdateBlacklistEntryInput" => parse::<UpdateBlacklistEntryInput>(value),
         "BlacklistFilter" => parse::<BlacklistFilter>(value),
+        "CreateUserInput" => parse::<CreateUserInput>(value),
+        "UpdateUserInput" => parse::<UpdateUserInput>(value),
+        "UserFilter" => parse::<UserFilter>(value),
+        "CreateRoleInput" => parse::<CreateRoleInput>(value),
+        "UpdateRoleInput" => parse::<UpdateRoleInput>(value),
+        "CreateServiceAccountInput" => parse::<CreateServiceAccountInput>(value),
+        "AuditFilter" => parse::<AuditFilter>(value),
         _ => Ok(()),
     }
 }
@@ -90,6 +101,13 @@ pub const KNOWN_INPUT_TYPES: &[&str] = &[
     "CreateBlacklistEntryInput",
     "UpdateBlacklistEntryInput",
     "BlacklistFilter",
+    "CreateUserInput",
+    "UpdateUserInput",
+    "UserFilter",
+    "CreateRoleInput",
+    "UpdateRoleInput",
+    "CreateServiceAccountInput",
+    "AuditFilter",
 ];
 
 #[cfg(test)]

@@ -5,13 +5,13 @@
 //! transaction, and the server applies it within a second (see `account_watch`).
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use entity::service_account;
 use rand::RngCore;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use uuid::Uuid;
 
-use sea_orm::{ConnectionTrait, TransactionTrait};
-
 use crate::{
-    auth::{name, permission},
+    auth::{Principal, name, permission},
     db::{self, account_change::ChangeKind},
     error::ApiError,
     state::AppState,
@@ -20,6 +20,7 @@ use crate::{
 /// Random bytes in a generated client secret: far beyond guessing, so argon2 only guards the stored copy.
 const SECRET_BYTES: usize = 32;
 
+/// BAD_USER_INPUT naming the first permission string that is not `*`, `resource:*` or `resource:action`.
 pub fn check_permissions(permissions: &[String]) -> Result<(), ApiError> {
     permissions.iter().try_for_each(|p| {
         permission::validate(p).map_err(|reason| ApiError::bad_input("permission", reason))
@@ -98,7 +99,7 @@ pub fn reaches_every_server(state: &AppState) -> bool {
 
 /// Writes the change to the account-change log when the token store is in-process, so the
 /// server that owns it can follow (a no-op with Redis, which every process reaches directly).
-async fn announce(
+pub(super) async fn announce(
     state: &AppState,
     db: &impl ConnectionTrait,
     subject: Uuid,
@@ -131,19 +132,47 @@ pub async fn create_service(
     client_id: &str,
     permissions: &[String],
 ) -> Result<String, ApiError> {
+    let (_, secret) = create_service_account(state, client_id, permissions).await?;
+    Ok(secret)
+}
+
+/// Creates a service account and returns it with its client secret, which is never shown again.
+async fn create_service_account(
+    state: &AppState,
+    client_id: &str,
+    permissions: &[String],
+) -> Result<(service_account::Model, String), ApiError> {
     let client_id = name::parse("clientId", client_id)?;
     check_permissions(permissions)?;
     let secret = generate_secret();
     let hash = state.passwords.hash(&secret).await?;
-    db::service_account::create(&state.db, &client_id, hash, permissions).await?;
-    Ok(secret)
+    let account = db::service_account::create(&state.db, &client_id, hash, permissions).await?;
+    Ok((account, secret))
 }
 
-/// Issues a new client secret; the old one stops working. Tokens already issued live out their short TTL.
+/// Like [`create_service`], for a caller who may hand out only permissions they hold themselves.
+pub async fn create_service_granted_by(
+    state: &AppState,
+    by: &Principal,
+    client_id: &str,
+    permissions: &[String],
+) -> Result<(service_account::Model, String), ApiError> {
+    check_permissions(permissions)?;
+    by.may_grant(permissions)?;
+    create_service_account(state, client_id, permissions).await
+}
+
+/// Issues a new client secret; the old one stops working, and so do the tokens issued with it
+/// (a rotation usually means the old secret leaked, and so may have its tokens). Returns the
+/// new secret.
 pub async fn rotate_service(state: &AppState, client_id: &str) -> Result<String, ApiError> {
     let secret = generate_secret();
     let hash = state.passwords.hash(&secret).await?;
-    db::service_account::set_secret(&state.db, &name::canonical(client_id), hash).await?;
+    let txn = state.db.begin().await?;
+    let id = db::service_account::set_secret(&txn, &name::canonical(client_id), hash).await?;
+    announce(state, &txn, id, ChangeKind::Revoke).await?;
+    txn.commit().await?;
+    apply(state, id, ChangeKind::Revoke).await?;
     Ok(secret)
 }
 

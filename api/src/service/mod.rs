@@ -7,4 +7,6 @@ pub mod accounts;
 pub mod blacklist;
 pub mod blacklist_watch;
 pub mod login;
+pub mod roles;
 pub mod sessions;
+pub mod users;

@@ -5,3 +5,6 @@ pub mod auth;
 pub mod blacklist;
 pub mod input;
 pub mod pagination;
+pub mod role;
+pub mod service_account;
+pub mod user;

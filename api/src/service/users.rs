@@ -1,0 +1,163 @@
+//! Administering users over GraphQL: create, change, new password, new roles. Each change that
+//! can take rights away reaches the user's live tokens before the call returns (see `accounts`),
+//! and none may leave nobody holding `*` (see `db::superuser`).
+
+use entity::user;
+use uuid::Uuid;
+
+use super::accounts::{announce, apply};
+use crate::{
+    auth::{Principal, name},
+    db::{
+        self,
+        account_change::ChangeKind,
+        superuser,
+        user::{NewUser, UserChanges},
+    },
+    error::ApiError,
+    state::AppState,
+};
+
+/// A user and the names of the roles they hold.
+pub struct UserWithRoles {
+    pub user: user::Model,
+    pub roles: Vec<String>,
+}
+
+/// A user as an administrator asks for one; `display_name` and `org_code` are already checked.
+pub struct NewAccount {
+    pub username: String,
+    pub password: String,
+    pub display_name: Option<String>,
+    pub org_code: Option<String>,
+    pub roles: Vec<String>,
+}
+
+/// Creates a user holding existing roles, whose permissions `by` must hold. A taken username is
+/// a CONFLICT; nothing is written unless all of it is.
+pub async fn create(
+    state: &AppState,
+    by: &Principal,
+    new: NewAccount,
+) -> Result<UserWithRoles, ApiError> {
+    let username = name::parse("username", &new.username)?;
+    let mut roles = new.roles;
+    roles.sort();
+    roles.dedup();
+    // Checked before the (deliberately slow) hash, so a refusal costs nothing.
+    let role_ids = db::role::ids_named(&state.db, &roles).await?;
+    by.may_grant(&db::role::permissions_of(&state.db, &role_ids).await?)?;
+    let password_hash = state.passwords.hash(&new.password).await?;
+    let user = db::user::create(
+        &state.db,
+        NewUser {
+            username: &username,
+            password_hash,
+            display_name: new.display_name.as_deref(),
+            org_code: new.org_code.as_deref(),
+            company_code: None,
+            roles: &roles,
+        },
+    )
+    .await?;
+    with_roles(state, user).await
+}
+
+/// Changes a user's display name, organisation or enabled flag. Disabling ends their live
+/// tokens, and is refused when they are the last enabled holder of `*`.
+pub async fn update(
+    state: &AppState,
+    id: Uuid,
+    changes: UserChanges,
+) -> Result<UserWithRoles, ApiError> {
+    let disabling = changes.enabled == Some(false);
+    let user = db::retrying(|| write_update(state, id, changes.clone(), disabling)).await?;
+    if disabling {
+        apply(state, id, ChangeKind::Revoke).await?;
+    }
+    with_roles(state, user).await
+}
+
+async fn write_update(
+    state: &AppState,
+    id: Uuid,
+    changes: UserChanges,
+    disabling: bool,
+) -> Result<user::Model, ApiError> {
+    let txn = db::begin_write(&state.db).await?;
+    let holders = if disabling {
+        superuser::lock_holders(&txn).await?
+    } else {
+        0
+    };
+    let user = db::user::change(&txn, id, changes).await?;
+    if disabling {
+        superuser::ensure_kept(&txn, holders).await?;
+        announce(state, &txn, id, ChangeKind::Revoke).await?;
+    }
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// Sets a new password and ends the user's live tokens.
+pub async fn set_password(state: &AppState, id: Uuid, password: &str) -> Result<(), ApiError> {
+    let hash = state.passwords.hash(password).await?;
+    let txn = db::begin_write(&state.db).await?;
+    db::user::set_password_hash_of(&txn, id, hash).await?;
+    announce(state, &txn, id, ChangeKind::Revoke).await?;
+    txn.commit().await?;
+    apply(state, id, ChangeKind::Revoke).await?;
+    Ok(())
+}
+
+/// Makes `roles` the user's whole set of roles. `by` must hold every permission of the roles
+/// added; the user's live tokens follow at once; taking `*` from its last holder is refused.
+pub async fn set_roles(
+    state: &AppState,
+    by: &Principal,
+    id: Uuid,
+    roles: &[String],
+) -> Result<UserWithRoles, ApiError> {
+    let user = db::retrying(|| write_roles(state, by, id, roles)).await?;
+    apply(state, id, ChangeKind::Permissions).await?;
+    with_roles(state, user).await
+}
+
+async fn write_roles(
+    state: &AppState,
+    by: &Principal,
+    id: Uuid,
+    roles: &[String],
+) -> Result<user::Model, ApiError> {
+    let txn = db::begin_write(&state.db).await?;
+    let holders = superuser::lock_holders(&txn).await?;
+    let user = db::user::find_by_id(&txn, id)
+        .await?
+        .ok_or(ApiError::NotFound { what: "user" })?;
+    let wanted = db::role::ids_named(&txn, roles).await?;
+    let held = db::user_role::ids_of(&txn, id).await?;
+    let added: Vec<Uuid> = wanted
+        .iter()
+        .filter(|role| !held.contains(role))
+        .copied()
+        .collect();
+    by.may_grant(&db::role::permissions_of(&txn, &added).await?)?;
+    db::user_role::replace(&txn, id, &wanted).await?;
+    superuser::ensure_kept(&txn, holders).await?;
+    announce(state, &txn, id, ChangeKind::Permissions).await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// One user by id with their roles, or `None`.
+pub async fn find(state: &AppState, id: Uuid) -> Result<Option<UserWithRoles>, ApiError> {
+    match db::user::find_by_id(&state.db, id).await? {
+        Some(user) => Ok(Some(with_roles(state, user).await?)),
+        None => Ok(None),
+    }
+}
+
+async fn with_roles(state: &AppState, user: user::Model) -> Result<UserWithRoles, ApiError> {
+    let roles = db::user_role::names_of(&state.db, user.id).await?;
+    Ok(UserWithRoles { user, roles })
+}
