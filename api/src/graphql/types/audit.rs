@@ -6,7 +6,7 @@ use entity::audit_event::Model;
 
 use crate::{
     auth::PrincipalKind, db::audit_log::EventFilter, error::ApiError,
-    graphql::types::input::checked_text,
+    graphql::types::input::optional_text,
 };
 
 /// Longest value a filter field takes: the longest actor or subject a line can hold.
@@ -68,14 +68,10 @@ pub struct AuditFilter {
 
 impl AuditFilter {
     pub fn parse(self) -> Result<EventFilter, ApiError> {
-        let check = |field, text: Option<String>| {
-            text.map(|text| checked_text(field, text, MAX_FILTER_CHARS))
-                .transpose()
-        };
         Ok(EventFilter {
-            action: check("action", self.action)?,
-            actor: check("actor", self.actor)?,
-            subject: check("subject", self.subject)?,
+            action: optional_text("action", self.action, MAX_FILTER_CHARS)?,
+            actor: optional_text("actor", self.actor, MAX_FILTER_CHARS)?,
+            subject: optional_text("subject", self.subject, MAX_FILTER_CHARS)?,
         })
     }
 }

@@ -10,7 +10,7 @@ use crate::{
     blacklist::feed::{ChangeEvent, ChangeKind},
     db::blacklist::{EntryChanges, EntryFilter, NewEntry},
     error::ApiError,
-    graphql::types::input::{checked_text, clearable},
+    graphql::types::input::{clearable, optional_text},
     ip,
 };
 
@@ -111,14 +111,8 @@ impl CreateBlacklistEntryInput {
     pub fn parse(self) -> Result<NewEntry, ApiError> {
         Ok(NewEntry {
             ip: parse_ip(&self.ip)?,
-            remark: self
-                .remark
-                .map(|r| checked_text("remark", r, MAX_REMARK_CHARS))
-                .transpose()?,
-            bpm_status: self
-                .bpm_status
-                .map(|s| checked_text("bpmStatus", s, MAX_BPM_STATUS_CHARS))
-                .transpose()?,
+            remark: optional_text("remark", self.remark, MAX_REMARK_CHARS)?,
+            bpm_status: optional_text("bpmStatus", self.bpm_status, MAX_BPM_STATUS_CHARS)?,
         })
     }
 }
@@ -145,14 +139,8 @@ impl UpdateBlacklistEntryInput {
 impl BlacklistFilter {
     pub fn parse(self) -> Result<EntryFilter, ApiError> {
         Ok(EntryFilter {
-            ip_contains: self
-                .ip_contains
-                .map(|s| checked_text("ipContains", s, MAX_FILTER_CHARS))
-                .transpose()?,
-            created_by: self
-                .created_by
-                .map(|s| checked_text("createdBy", s, MAX_ACTOR_CHARS))
-                .transpose()?,
+            ip_contains: optional_text("ipContains", self.ip_contains, MAX_FILTER_CHARS)?,
+            created_by: optional_text("createdBy", self.created_by, MAX_ACTOR_CHARS)?,
             created_after: self.created_after,
             created_before: self.created_before,
         })

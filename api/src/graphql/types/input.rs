@@ -37,6 +37,16 @@ pub fn checked_text(
     Ok(text)
 }
 
+/// An optional text: checked as [`checked_text`] when given.
+pub fn optional_text(
+    field: &'static str,
+    text: Option<String>,
+    max_chars: usize,
+) -> Result<Option<String>, ApiError> {
+    text.map(|text| checked_text(field, text, max_chars))
+        .transpose()
+}
+
 pub fn clearable(
     field: &'static str,
     value: MaybeUndefined<String>,

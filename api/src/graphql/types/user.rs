@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::{
     db::user::{UserChanges, UserFilter as CheckedFilter},
     error::ApiError,
-    graphql::types::input::{checked_text, clearable},
+    graphql::types::input::{clearable, optional_text},
     service::users::{NewAccount, UserWithRoles},
 };
 
@@ -82,14 +82,8 @@ impl CreateUserInput {
         Ok(NewAccount {
             username: self.username,
             password: self.password,
-            display_name: self
-                .display_name
-                .map(|name| checked_text("displayName", name, MAX_DISPLAY_NAME_CHARS))
-                .transpose()?,
-            org_code: self
-                .org_code
-                .map(|org| checked_text("orgCode", org, MAX_ORG_CODE_CHARS))
-                .transpose()?,
+            display_name: optional_text("displayName", self.display_name, MAX_DISPLAY_NAME_CHARS)?,
+            org_code: optional_text("orgCode", self.org_code, MAX_ORG_CODE_CHARS)?,
             roles: self.roles,
         })
     }
@@ -108,14 +102,8 @@ impl UpdateUserInput {
 impl UserFilter {
     pub fn parse(self) -> Result<CheckedFilter, ApiError> {
         Ok(CheckedFilter {
-            name_contains: self
-                .name_contains
-                .map(|part| checked_text("nameContains", part, MAX_FILTER_CHARS))
-                .transpose()?,
-            org_code: self
-                .org_code
-                .map(|org| checked_text("orgCode", org, MAX_ORG_CODE_CHARS))
-                .transpose()?,
+            name_contains: optional_text("nameContains", self.name_contains, MAX_FILTER_CHARS)?,
+            org_code: optional_text("orgCode", self.org_code, MAX_ORG_CODE_CHARS)?,
             enabled: self.enabled,
         })
     }
