@@ -7,7 +7,7 @@ use futures_util::StreamExt;
 use tokio::sync::{broadcast, oneshot};
 
 use super::ChangeEvent;
-use crate::shared_redis::SharedRedis;
+use crate::{outage::OutageLog, shared_redis::SharedRedis};
 
 /// How long a lost pub/sub connection waits before it is made again.
 const RECONNECT_AFTER: Duration = Duration::from_millis(500);
@@ -62,14 +62,13 @@ impl RedisChannel {
         let wait = self.timeout;
         tokio::spawn(async move {
             let mut subscribed = Some(subscribed);
-            // Logged once per outage, not at every attempt.
-            let mut healthy = true;
+            let mut outage = OutageLog::new(
+                "lost the blacklist change channel; reconnecting",
+                "the blacklist change channel works again",
+            );
             loop {
-                let Err(error) = self.relay(&local, &mut subscribed, &mut healthy).await;
-                if healthy {
-                    tracing::warn!(%error, "lost the blacklist change channel; reconnecting");
-                    healthy = false;
-                }
+                let Err(error) = self.relay(&local, &mut subscribed, &mut outage).await;
+                outage.record(Err(error));
                 tokio::time::sleep(RECONNECT_AFTER).await;
             }
         });
@@ -81,7 +80,7 @@ impl RedisChannel {
         &self,
         local: &broadcast::Sender<Arc<ChangeEvent>>,
         subscribed: &mut Option<oneshot::Sender<()>>,
-        healthy: &mut bool,
+        outage: &mut OutageLog,
     ) -> Result<Infallible, String> {
         let connect = async {
             let mut pubsub = self.client.get_async_pubsub().await?;
@@ -95,10 +94,7 @@ impl RedisChannel {
         if let Some(subscribed) = subscribed.take() {
             let _ = subscribed.send(());
         }
-        if !*healthy {
-            tracing::info!("the blacklist change channel works again");
-            *healthy = true;
-        }
+        outage.record(Ok::<(), Infallible>(()));
         let mut messages = pubsub.on_message();
         while let Some(message) = messages.next().await {
             let event = message
