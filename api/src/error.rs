@@ -91,18 +91,8 @@ impl ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(error: sea_orm::DbErr) -> Self {
-        use sea_orm::DbErr;
         match error {
-            // Pool exhaustion or a refused connection: the database is down or overloaded, not broken.
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
-                tracing::warn!(%error, "database unavailable");
-                Self::Unavailable {
-                    dependency: "database",
-                }
-            }
-            // Pooled connections are not tested before use: a statement on a connection the
-            // database has dropped is how an outage shows, and it means the same.
-            other if is_connection_lost(&other) => {
+            other if is_unavailable(&other) => {
                 tracing::warn!(error = %other, "database unavailable");
                 Self::Unavailable {
                     dependency: "database",
@@ -130,14 +120,25 @@ fn statement_error(error: &sea_orm::DbErr) -> Option<&sea_orm::sqlx::Error> {
     }
 }
 
-/// The connection broke under the statement (I/O, TLS, protocol, pool), or the database said it
-/// is going away or cannot take connections: SQLSTATE classes 08 (connection exception) and 57
+/// The database is down or overloaded, not broken: no connection could be had (pool exhaustion,
+/// a refused connection), or the connection broke under the statement (I/O, TLS, protocol; pooled
+/// connections are not tested before use, so this is how an outage shows), or the database said
+/// it is going away or cannot take connections: SQLSTATE classes 08 (connection exception) and 57
 /// (operator intervention, e.g. PostgreSQL's 57P01 at shutdown).
-fn is_connection_lost(error: &sea_orm::DbErr) -> bool {
-    use sea_orm::sqlx::Error;
+fn is_unavailable(error: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, sqlx::Error};
+    if matches!(error, DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) {
+        return true;
+    }
     match statement_error(error) {
-        Some(Error::Io(_) | Error::Tls(_) | Error::Protocol(_) | Error::PoolTimedOut)
-        | Some(Error::PoolClosed | Error::WorkerCrashed) => true,
+        Some(
+            Error::Io(_)
+            | Error::Tls(_)
+            | Error::Protocol(_)
+            | Error::PoolTimedOut
+            | Error::PoolClosed
+            | Error::WorkerCrashed,
+        ) => true,
         Some(Error::Database(error)) => error
             .code()
             .is_some_and(|code| code.starts_with("08") || code.starts_with("57")),

@@ -45,12 +45,12 @@ where
         /// Binds the id, runs the statement and keeps the connection once it finished.
         macro_rules! fetch {
             ($held:expr, $backend:expr) => {{
-                let mut lease = $held.take().await.map_err(db_error)?;
+                let mut lease = $held.take().await.map_err(acquire_error)?;
                 let row = sqlx::query(sqlx::AssertSqlSafe(self.sql($backend)))
                     .bind(id)
                     .fetch_optional(&mut *lease)
                     .await
-                    .map_err(db_error)?;
+                    .map_err(|error| DbErr::Query(RuntimeErr::SqlxError(error.into())))?;
                 lease.keep();
                 row.map(QueryResult::from)
             }};
@@ -75,14 +75,12 @@ where
     }
 }
 
-/// The errors SeaORM would have returned, so that callers map them the same way.
-fn db_error(error: sqlx::Error) -> DbErr {
+/// A connection that could not be had, as SeaORM reports it (a failed statement is a
+/// `DbErr::Query`, as SeaORM's own; `ApiError` tells an outage from a fault in both).
+fn acquire_error(error: sqlx::Error) -> DbErr {
     match error {
         sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
         sqlx::Error::PoolClosed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
-        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) => {
-            DbErr::Conn(RuntimeErr::SqlxError(error.into()))
-        }
-        other => DbErr::Query(RuntimeErr::SqlxError(other.into())),
+        other => DbErr::Conn(RuntimeErr::SqlxError(other.into())),
     }
 }
