@@ -15,7 +15,7 @@ mod time_range;
 pub mod user;
 pub mod user_role;
 
-use std::future::Future;
+use std::{collections::HashMap, future::Future};
 
 use anyhow::Context as _;
 use entity::Instant;
@@ -26,6 +26,8 @@ use sea_orm::{
 };
 
 pub use self::held::HeldConnections;
+use uuid::Uuid;
+
 use crate::{config::Config, data_dir, error::ApiError};
 
 /// Connects to the configured database, creating the data directory for the embedded SQLite file.
@@ -141,6 +143,16 @@ where
             outcome => return outcome,
         }
     }
+}
+
+/// `(owner, value)` rows, read in the order the values should keep, grouped by owner: how the
+/// permissions or role names of many rows are read in one statement rather than one per row.
+pub fn grouped(pairs: Vec<(Uuid, String)>) -> HashMap<Uuid, Vec<String>> {
+    let mut groups: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for (owner, value) in pairs {
+        groups.entry(owner).or_default().push(value);
+    }
+    groups
 }
 
 /// Turns a unique-constraint violation into CONFLICT; every other error keeps its meaning.

@@ -1,7 +1,5 @@
 //! Roles and the permissions they hold.
 
-use std::collections::HashMap;
-
 use entity::{role, role_permission, user_role};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -10,7 +8,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    db::{conflict_or, now},
+    db::{conflict_or, grouped, now},
     error::ApiError,
 };
 
@@ -36,10 +34,7 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<RoleGrants>, ApiError
         .into_tuple()
         .all(db)
         .await?;
-    let mut held: HashMap<Uuid, Vec<String>> = HashMap::new();
-    for (role, permission) in pairs {
-        held.entry(role).or_default().push(permission);
-    }
+    let mut held = grouped(pairs);
     Ok(roles
         .into_iter()
         .map(|role| RoleGrants {

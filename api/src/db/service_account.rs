@@ -1,7 +1,5 @@
 //! Service accounts: the credentials and permissions of jobs and other services.
 
-use std::collections::HashMap;
-
 use entity::{service_account, service_account_permission};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -10,7 +8,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    db::{conflict_or, now},
+    db::{conflict_or, grouped, now},
     error::ApiError,
 };
 
@@ -133,10 +131,7 @@ pub async fn list(
         .into_tuple()
         .all(db)
         .await?;
-    let mut held: HashMap<Uuid, Vec<String>> = HashMap::new();
-    for (account, permission) in pairs {
-        held.entry(account).or_default().push(permission);
-    }
+    let mut held = grouped(pairs);
     Ok(accounts
         .into_iter()
         .map(|account| {

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::error::ApiError;
+use crate::{db::grouped, error::ApiError};
 
 /// The names of the roles each of `users` holds, sorted; users holding none are absent.
 pub async fn names_by_user(
@@ -26,11 +26,7 @@ pub async fn names_by_user(
         .into_tuple()
         .all(db)
         .await?;
-    let mut names: HashMap<Uuid, Vec<String>> = HashMap::new();
-    for (user, name) in pairs {
-        names.entry(user).or_default().push(name);
-    }
-    Ok(names)
+    Ok(grouped(pairs))
 }
 
 /// The names of the roles one user holds, sorted.
