@@ -4,8 +4,10 @@ use async_graphql::{Context, Object, ResultExt};
 
 use crate::{
     auth::{RequestAuth, guard::RequirePermission, permission},
-    graphql::access::requires,
-    graphql::types::role::{CreateRoleInput, Role, UpdateRoleInput},
+    graphql::{
+        access::requires,
+        types::role::{CreateRoleInput, Role, UpdateRoleInput},
+    },
     service,
     state::AppState,
 };

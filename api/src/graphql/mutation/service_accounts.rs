@@ -6,9 +6,9 @@ use crate::{
     auth::{RequestAuth, guard::RequirePermission, name, permission},
     db,
     error::ApiError,
-    graphql::access::requires,
-    graphql::types::service_account::{
-        CreateServiceAccountInput, ServiceAccount, ServiceAccountSecret,
+    graphql::{
+        access::requires,
+        types::service_account::{CreateServiceAccountInput, ServiceAccount, ServiceAccountSecret},
     },
     service::accounts,
     state::AppState,

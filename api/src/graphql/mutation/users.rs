@@ -4,10 +4,12 @@ use async_graphql::{Context, ID, Object, ResultExt};
 
 use crate::{
     auth::{RequestAuth, guard::RequirePermission, permission},
-    graphql::access::requires,
-    graphql::types::{
-        input::parse_id,
-        user::{CreateUserInput, UpdateUserInput, User},
+    graphql::{
+        access::requires,
+        types::{
+            input::parse_id,
+            user::{CreateUserInput, UpdateUserInput, User},
+        },
     },
     service,
     state::AppState,

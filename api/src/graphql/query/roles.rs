@@ -5,8 +5,10 @@ use async_graphql::{Context, Object, ResultExt};
 use crate::{
     auth::{guard::RequirePermission, permission},
     db,
-    graphql::access::requires,
-    graphql::types::role::{PermissionInfo, Role},
+    graphql::{
+        access::requires,
+        types::role::{PermissionInfo, Role},
+    },
     state::AppState,
 };
 

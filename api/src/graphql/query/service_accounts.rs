@@ -5,8 +5,7 @@ use async_graphql::{Context, Object, ResultExt};
 use crate::{
     auth::{guard::RequirePermission, permission},
     db,
-    graphql::access::requires,
-    graphql::types::service_account::ServiceAccount,
+    graphql::{access::requires, types::service_account::ServiceAccount},
     state::AppState,
 };
 

@@ -6,11 +6,13 @@ use entity::user;
 use crate::{
     auth::{guard::RequirePermission, permission},
     db,
-    graphql::access::requires,
-    graphql::types::{
-        input::parse_id,
-        pagination::{PageArgs, PageConnection, connection, page_complexity},
-        user::{User, UserFilter},
+    graphql::{
+        access::requires,
+        types::{
+            input::parse_id,
+            pagination::{PageArgs, PageConnection, connection, page_complexity},
+            user::{User, UserFilter},
+        },
     },
     service::{self, users::UserWithRoles},
     state::AppState,
