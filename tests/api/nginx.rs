@@ -13,6 +13,8 @@ use std::{
 
 use uuid::Uuid;
 
+use crate::private_services::spare_port_on;
+
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
 /// A spare port can be taken between our look and nginx's bind: try a few.
@@ -34,7 +36,7 @@ impl Nginx {
             .expect("finding nginx");
         let mut last_log = String::new();
         for _ in 0..ATTEMPTS {
-            let port = spare_port(listen);
+            let port = spare_port_on(listen);
             let dir = std::env::temp_dir().join(format!("gqlt_nginx_{}", Uuid::now_v7().simple()));
             std::fs::create_dir_all(&dir).expect("create the nginx directory");
             let config = dir.join("nginx.conf");
@@ -125,15 +127,6 @@ http {{
 }}
 "#
     )
-}
-
-/// A port nobody listens on at `address` right now: bound to port 0, then released.
-fn spare_port(address: IpAddr) -> u16 {
-    std::net::TcpListener::bind((address, 0))
-        .expect("bind an ephemeral port")
-        .local_addr()
-        .expect("listener has an address")
-        .port()
 }
 
 /// Debian's nginx; when it is missing, `scripts/services` installs it (once per test run).

@@ -25,7 +25,12 @@ const MAX_POLLS: u128 = START_TIMEOUT.as_millis() / POLL_INTERVAL.as_millis();
 
 /// A loopback port nobody listens on right now: bound to port 0, then released.
 pub fn spare_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
+    spare_port_on(std::net::Ipv4Addr::LOCALHOST.into())
+}
+
+/// A port nobody listens on at `address` right now: bound to port 0, then released.
+pub fn spare_port_on(address: std::net::IpAddr) -> u16 {
+    std::net::TcpListener::bind((address, 0))
         .expect("bind an ephemeral port")
         .local_addr()
         .expect("listener has an address")
