@@ -2,7 +2,7 @@
 //! row) record it. Built by the layers above from whoever is calling; storage only writes it.
 
 /// Marks a service account in audit fields. Account names cannot contain `:` (see
-/// `service::accounts::check_name`), so no user's name can be read as a service account's, or the reverse.
+/// `auth::name`), so no user's name can be read as a service account's, or the reverse.
 pub const SERVICE_PREFIX: &str = "service:";
 
 /// The author of a change, as rows record it.
@@ -11,8 +11,6 @@ pub struct Audit {
     pub kind: ActorKind,
     /// The user's name or the service account's client id.
     pub name: String,
-    /// As audit fields record it: a user's name, or `service:<client id>` for a service account.
-    pub actor: String,
     pub actor_name: Option<String>,
     /// The organisation and company a row created by this author belongs to.
     pub org_code: Option<String>,
@@ -39,17 +37,21 @@ impl ActorKind {
 
 impl Audit {
     pub fn new(kind: ActorKind, name: &str) -> Self {
-        let actor = match kind {
-            ActorKind::User => name.to_owned(),
-            ActorKind::Service => format!("{SERVICE_PREFIX}{name}"),
-        };
         Self {
             kind,
             name: name.to_owned(),
-            actor,
             actor_name: None,
             org_code: None,
             company_code: None,
+        }
+    }
+
+    /// As audit fields record the author: a user's name, or `service:<client id>` for a service
+    /// account.
+    pub fn actor(&self) -> String {
+        match self.kind {
+            ActorKind::User => self.name.clone(),
+            ActorKind::Service => format!("{SERVICE_PREFIX}{}", self.name),
         }
     }
 }
@@ -60,9 +62,9 @@ mod tests {
 
     #[test]
     fn a_service_named_like_a_user_is_recorded_apart_from_it() {
-        assert_eq!(Audit::new(ActorKind::User, "admin").actor, "admin");
+        assert_eq!(Audit::new(ActorKind::User, "admin").actor(), "admin");
         assert_eq!(
-            Audit::new(ActorKind::Service, "admin").actor,
+            Audit::new(ActorKind::Service, "admin").actor(),
             "service:admin"
         );
     }

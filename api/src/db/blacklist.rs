@@ -99,7 +99,7 @@ pub async fn create(
         ip: Set(new.ip),
         remark: Set(new.remark),
         bpm_status: Set(new.bpm_status),
-        created_by: Set(by.actor.clone()),
+        created_by: Set(by.actor()),
         created_by_name: Set(by.actor_name.clone()),
         created_at: Set(now()),
         updated_by: Set(None),
@@ -134,7 +134,7 @@ pub async fn update(
     if let Some(bpm_status) = changes.bpm_status {
         active.bpm_status = Set(bpm_status);
     }
-    active.updated_by = Set(Some(by.actor.clone()));
+    active.updated_by = Set(Some(by.actor()));
     active.updated_by_name = Set(by.actor_name.clone());
     active.updated_at = Set(Some(now()));
     let updated = active.update(txn).await.map_err(|error| match error {
