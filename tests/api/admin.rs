@@ -204,16 +204,6 @@ async fn admin_rows(app: &TestApp) -> Vec<i64> {
     rows
 }
 
-async fn service_token(app: &TestApp, client_id: &str, secret: &str) -> String {
-    let body = app
-        .gql(SERVICE_LOGIN, json!({ "c": client_id, "s": secret }), None)
-        .await;
-    body["data"]["serviceLogin"]["token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("service login failed: {body}"))
-        .to_owned()
-}
-
 /// Creates a service account over GraphQL and returns its secret.
 async fn create_service(
     app: &TestApp,
@@ -778,7 +768,7 @@ async fn service_accounts_are_created_listed_rotated_and_disabled(backend: Backe
         .as_str()
         .expect("a secret")
         .to_owned();
-    let token = service_token(&app, "nightly", &secret).await;
+    let token = app.service_token("nightly", &secret).await;
     let listed = ok(&app, SERVICE_ACCOUNTS, json!({}), &admin).await;
     let rotated = ok(&app, ROTATE_SERVICE, json!({ "c": "nightly" }), &admin).await;
     let new_secret = rotated["rotateServiceAccountSecret"]["clientSecret"]
@@ -788,7 +778,7 @@ async fn service_accounts_are_created_listed_rotated_and_disabled(backend: Backe
     let with_old = app
         .gql(SERVICE_LOGIN, json!({ "c": "nightly", "s": secret }), None)
         .await;
-    let new_token = service_token(&app, "nightly", &new_secret).await;
+    let new_token = app.service_token("nightly", &new_secret).await;
     let disabled = ok(&app, DISABLE_SERVICE, json!({ "c": "nightly" }), &admin).await;
     let with_new = app
         .gql(
@@ -952,8 +942,12 @@ async fn reductions_reach_the_next_request(admin_app: &TestApp, victim_app: &Tes
     let rotated_secret = create_service(admin_app, &admin, "rotated", &["blacklist:read"]).await;
     let disabled_secret =
         create_service(admin_app, &admin, "disabled-svc", &["blacklist:read"]).await;
-    tokens.push(service_token(victim_app, "rotated", &rotated_secret).await);
-    tokens.push(service_token(victim_app, "disabled-svc", &disabled_secret).await);
+    tokens.push(victim_app.service_token("rotated", &rotated_secret).await);
+    tokens.push(
+        victim_app
+            .service_token("disabled-svc", &disabled_secret)
+            .await,
+    );
     for token in &tokens {
         assert_eq!(
             victim_app.gql(LIST, json!({}), Some(token)).await["errors"],

@@ -1,13 +1,9 @@
 //! Audit fields tell users and service accounts apart, even when they share a name.
 
-use api::service::accounts;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, spawn_app};
 
-const SERVICE_LOGIN: &str = "mutation($id: String!, $secret: String!) {
-    serviceLogin(clientId: $id, clientSecret: $secret) { token }
-}";
 const CREATE: &str =
     "mutation($ip: String!) { createBlacklistEntry(input: { ip: $ip }) { id createdBy } }";
 const UPDATE: &str = "mutation($id: ID!) { updateBlacklistEntry(id: $id, input: { remark: \"seen\" }) { updatedBy } }";
@@ -17,22 +13,8 @@ const BY_CREATOR: &str = "query($by: String!) {
 
 /// Creates a service account through the `api service create` library call and logs it in.
 async fn service_token(app: &TestApp, client_id: &str, permissions: &[&str]) -> String {
-    let state = app.cli_state().await;
-    let permissions: Vec<String> = permissions.iter().map(|p| (*p).to_owned()).collect();
-    let secret = accounts::create_service(&state, client_id, &permissions)
-        .await
-        .expect("create the service account");
-    let body = app
-        .gql(
-            SERVICE_LOGIN,
-            json!({ "id": client_id, "secret": secret }),
-            None,
-        )
-        .await;
-    body["data"]["serviceLogin"]["token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("service login failed: {body}"))
-        .to_owned()
+    let secret = app.create_service(client_id, permissions).await;
+    app.service_token(client_id, &secret).await
 }
 
 fn data<'a>(body: &'a Value, field: &str) -> &'a Value {

@@ -397,6 +397,30 @@ impl TestApp {
         .await
     }
 
+    /// Creates a service account through the library call `api service create` makes; returns
+    /// its secret.
+    pub async fn create_service(&self, client_id: &str, permissions: &[&str]) -> String {
+        let permissions: Vec<String> = permissions.iter().map(|p| (*p).to_owned()).collect();
+        api::service::accounts::create_service(&self.cli_state().await, client_id, &permissions)
+            .await
+            .expect("create the service account")
+    }
+
+    /// Logs a service account in and returns its token, panicking with the body when login fails.
+    pub async fn service_token(&self, client_id: &str, secret: &str) -> String {
+        let body = self
+            .gql(
+                "mutation($c: String!, $s: String!) { serviceLogin(clientId: $c, clientSecret: $s) { token } }",
+                json!({ "c": client_id, "s": secret }),
+                None,
+            )
+            .await;
+        body["data"]["serviceLogin"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("service login failed: {body}"))
+            .to_owned()
+    }
+
     pub async fn admin_token(&self) -> String {
         self.login("admin", ADMIN_PASSWORD).await
     }

@@ -21,15 +21,6 @@ const CLIENT_ID: &str = "nightly-report";
 /// A generated secret is 32 random bytes in unpadded base64url.
 const SECRET_CHARS: usize = 43;
 
-/// Creates a service account through the library call `api service create` makes; returns its secret.
-async fn create_service(app: &TestApp, client_id: &str, permissions: &[&str]) -> String {
-    let state = app.cli_state().await;
-    let permissions: Vec<String> = permissions.iter().map(|p| (*p).to_owned()).collect();
-    accounts::create_service(&state, client_id, &permissions)
-        .await
-        .expect("create the service account")
-}
-
 async fn service_login(app: &TestApp, client_id: &str, secret: &str, ttl: Option<i64>) -> Value {
     app.gql(
         SERVICE_LOGIN,
@@ -37,15 +28,6 @@ async fn service_login(app: &TestApp, client_id: &str, secret: &str, ttl: Option
         None,
     )
     .await
-}
-
-/// Logs the service in and returns its token, panicking with the body when login fails.
-async fn service_token(app: &TestApp, client_id: &str, secret: &str) -> String {
-    let body = service_login(app, client_id, secret, None).await;
-    body["data"]["serviceLogin"]["token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("service login failed: {body}"))
-        .to_owned()
 }
 
 /// How long a token was issued for, from its JWT claims.
@@ -91,7 +73,7 @@ async fn a_service_logs_in_with_its_secret_as_a_service_principal_holding_exactl
 ) {
     // Arrange
     let app = spawn_app(backend).await;
-    let secret = create_service(&app, CLIENT_ID, &["blacklist:read"]).await;
+    let secret = app.create_service(CLIENT_ID, &["blacklist:read"]).await;
 
     // Act
     let before = Utc::now().timestamp();
@@ -132,7 +114,7 @@ async fn a_service_logs_in_with_its_secret_as_a_service_principal_holding_exactl
 async fn a_service_token_lives_the_ttl_it_asks_for_up_to_the_cap(backend: Backend) {
     // Arrange
     let app = spawn_app(backend).await;
-    let secret = create_service(&app, CLIENT_ID, &["blacklist:read"]).await;
+    let secret = app.create_service(CLIENT_ID, &["blacklist:read"]).await;
 
     // Act
     let before = Utc::now().timestamp();
@@ -160,7 +142,7 @@ async fn a_service_token_lives_the_ttl_it_asks_for_up_to_the_cap(backend: Backen
 async fn a_ttl_over_the_cap_is_bad_user_input_not_quietly_shortened(backend: Backend) {
     // Arrange
     let app = spawn_app(backend).await;
-    let secret = create_service(&app, CLIENT_ID, &["blacklist:read"]).await;
+    let secret = app.create_service(CLIENT_ID, &["blacklist:read"]).await;
 
     // Act
     let body = service_login(&app, CLIENT_ID, &secret, Some(3601)).await;
@@ -172,7 +154,7 @@ async fn a_ttl_over_the_cap_is_bad_user_input_not_quietly_shortened(backend: Bac
 async fn a_zero_or_negative_ttl_is_bad_user_input(backend: Backend) {
     // Arrange
     let app = spawn_app(backend).await;
-    let secret = create_service(&app, CLIENT_ID, &["blacklist:read"]).await;
+    let secret = app.create_service(CLIENT_ID, &["blacklist:read"]).await;
 
     // Act
     let zero = service_login(&app, CLIENT_ID, &secret, Some(0)).await;
@@ -186,8 +168,8 @@ async fn a_zero_or_negative_ttl_is_bad_user_input(backend: Backend) {
 async fn a_service_token_reads_the_blacklist_but_may_not_create_entries(backend: Backend) {
     // Arrange
     let app = spawn_app(backend).await;
-    let secret = create_service(&app, CLIENT_ID, &["blacklist:read"]).await;
-    let token = service_token(&app, CLIENT_ID, &secret).await;
+    let secret = app.create_service(CLIENT_ID, &["blacklist:read"]).await;
+    let token = app.service_token(CLIENT_ID, &secret).await;
 
     // Act
     let read = app.gql(LIST, json!({}), Some(&token)).await;
@@ -212,7 +194,7 @@ async fn a_service_token_reads_the_blacklist_but_may_not_create_entries(backend:
 async fn a_wrong_secret_and_an_unknown_client_id_are_refused_alike(backend: Backend) {
     // Arrange
     let app = spawn_app(backend).await;
-    let secret = create_service(&app, CLIENT_ID, &["blacklist:read"]).await;
+    let secret = app.create_service(CLIENT_ID, &["blacklist:read"]).await;
 
     // Act
     let wrong_secret = service_login(&app, CLIENT_ID, "not-the-secret", None).await;
@@ -227,10 +209,10 @@ async fn a_wrong_secret_and_an_unknown_client_id_are_refused_alike(backend: Back
 async fn a_job_logs_in_works_logs_out_and_its_token_is_refused_after(backend: Backend) {
     // Arrange
     let app = spawn_app(backend).await;
-    let secret = create_service(&app, CLIENT_ID, &["blacklist:read"]).await;
+    let secret = app.create_service(CLIENT_ID, &["blacklist:read"]).await;
 
     // Act
-    let token = service_token(&app, CLIENT_ID, &secret).await;
+    let token = app.service_token(CLIENT_ID, &secret).await;
     let work = app.gql(LIST, json!({}), Some(&token)).await;
     let logout = app.gql(LOGOUT, json!({}), Some(&token)).await;
     let after_logout = app.gql(LIST, json!({}), Some(&token)).await;
@@ -255,9 +237,9 @@ async fn a_job_logs_in_works_logs_out_and_its_token_is_refused_after(backend: Ba
 async fn disabling_a_service_kills_its_live_tokens_at_once_and_refuses_its_login(backend: Backend) {
     // Arrange
     let app = spawn_app(backend).await;
-    let secret = create_service(&app, CLIENT_ID, &["blacklist:read"]).await;
-    let first = service_token(&app, CLIENT_ID, &secret).await;
-    let second = service_token(&app, CLIENT_ID, &secret).await;
+    let secret = app.create_service(CLIENT_ID, &["blacklist:read"]).await;
+    let first = app.service_token(CLIENT_ID, &secret).await;
+    let second = app.service_token(CLIENT_ID, &secret).await;
     let before = app.gql(LIST, json!({}), Some(&first)).await;
 
     // Act
@@ -285,8 +267,8 @@ async fn rotating_a_service_secret_refuses_the_old_one_and_its_tokens_and_accept
 ) {
     // Arrange
     let app = spawn_app(backend).await;
-    let old_secret = create_service(&app, CLIENT_ID, &["blacklist:read"]).await;
-    let issued_before = service_token(&app, CLIENT_ID, &old_secret).await;
+    let old_secret = app.create_service(CLIENT_ID, &["blacklist:read"]).await;
+    let issued_before = app.service_token(CLIENT_ID, &old_secret).await;
 
     // Act
     let new_secret = accounts::rotate_service(&app.cli_state().await, CLIENT_ID)
