@@ -11,6 +11,8 @@ pub struct Model {
     pub id: Uuid,
     #[sea_orm(unique)]
     pub name: String,
+    /// `ALL` or `ORG`: which rows the role's permissions reach (see the api's `db::data_scope`).
+    pub data_scope: String,
     pub created_at: Instant,
 }
 

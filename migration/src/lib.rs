@@ -14,6 +14,7 @@ mod m20261130_000001_canonical_account_names;
 mod m20261130_000002_create_account_change;
 mod m20261130_000010_widen_blacklist_audit_columns;
 mod m20261130_000020_create_audit_event;
+mod m20261130_000030_add_role_data_scope;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000002_create_account_change::Migration),
             Box::new(m20261130_000010_widen_blacklist_audit_columns::Migration),
             Box::new(m20261130_000020_create_audit_event::Migration),
+            Box::new(m20261130_000030_add_role_data_scope::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ mod blacklist;
 mod blacklist_races;
 mod cors;
 mod counting_proxy;
+mod data_scope;
 mod enforcement;
 mod faults;
 mod generated_clients;

@@ -110,7 +110,7 @@ pub(crate) async fn initialised(app: &TestApp, payload: Value) -> Socket {
 
 /// A socket subscribed to `blacklistChanged` with `token`, the subscription in place: the server
 /// answers pings in order, and by the second pong it has started the subscription sent before.
-async fn subscribed(app: &TestApp, token: &str) -> Socket {
+pub(crate) async fn subscribed(app: &TestApp, token: &str) -> Socket {
     let mut socket = initialised(app, json!({ "Authorization": format!("Bearer {token}") })).await;
     send(
         &mut socket,
@@ -129,7 +129,7 @@ async fn reader_token(app: &TestApp) -> String {
         .await
 }
 
-async fn create_entry(app: &TestApp, token: &str, ip: &str) -> String {
+pub(crate) async fn create_entry(app: &TestApp, token: &str, ip: &str) -> String {
     let body = app.gql(CREATE, json!({ "ip": ip }), Some(token)).await;
     body["data"]["createBlacklistEntry"]["id"]
         .as_str()

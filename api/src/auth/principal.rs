@@ -6,9 +6,16 @@ use uuid::Uuid;
 
 use super::permission;
 use crate::{
-    db::audit::{ActorKind, Audit},
+    db::{
+        audit::{ActorKind, Audit},
+        data_scope::{Grants, Reach},
+    },
     error::ApiError,
 };
+
+/// A change made to the principal inside every live token of one subject (see
+/// `TokenStore::update_subject`).
+pub type PrincipalUpdate<'a> = dyn Fn(&mut Principal) + Send + Sync + 'a;
 
 /// What kind of caller a principal is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
@@ -30,6 +37,11 @@ pub struct Principal {
     pub display_name: Option<String>,
     pub kind: PrincipalKind,
     pub permissions: Vec<String>,
+    /// Those of `permissions` held only through roles limited to `org_code` (see
+    /// `db::data_scope`). Absent from records written before data scopes existed: reach all.
+    #[graphql(skip)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub org_only: Vec<String>,
     pub org_code: Option<String>,
     #[graphql(skip)]
     pub company_code: Option<String>,
@@ -40,6 +52,41 @@ impl Principal {
         self.permissions
             .iter()
             .any(|granted| permission::covers(granted, required))
+    }
+
+    /// Which rows of an organisation-owned resource `required` reaches for this principal:
+    /// everything when some permission reaching everything covers it, else its organisation's.
+    pub fn reach(&self, required: &str) -> Reach {
+        let everywhere = self
+            .permissions
+            .iter()
+            .filter(|granted| !self.org_only.contains(granted))
+            .any(|granted| permission::covers(granted, required));
+        if everywhere {
+            Reach::Everything
+        } else {
+            Reach::Organisation(self.org_code.clone())
+        }
+    }
+
+    /// Makes `grants` this principal's permissions and their reach.
+    pub fn set_grants(&mut self, grants: Grants) {
+        self.permissions = grants.permissions;
+        self.org_only = grants.org_only;
+    }
+
+    /// Whether this principal still holds everything `before` held, as far as it reached then:
+    /// no permission lost, none narrowed to an organisation, no organisation changed under one.
+    pub fn keeps_rights_of(&self, before: &Principal) -> bool {
+        before.permissions.iter().all(|held| {
+            self.has_permission(held)
+                && match before.reach(held) {
+                    Reach::Everything => self.reach(held) == Reach::Everything,
+                    Reach::Organisation(own) => {
+                        self.reach(held) == Reach::Everything || own == self.org_code
+                    }
+                }
+        })
     }
 
     /// How the changes this principal makes are recorded.
@@ -56,15 +103,19 @@ impl Principal {
         }
     }
 
-    /// FORBIDDEN naming the first of `permissions` this principal does not hold itself: nobody
-    /// hands out more than they have, or `role:manage` alone would be a way to `*`.
-    pub fn may_grant<'a>(
-        &self,
-        permissions: impl IntoIterator<Item = &'a String>,
-    ) -> Result<(), ApiError> {
-        match permissions
-            .into_iter()
-            .find(|permission| !self.has_permission(permission))
+    /// FORBIDDEN naming the first of `grants` this principal does not hold itself, as far as it
+    /// would reach: nobody hands out more than they have, or `role:manage` alone would be a way
+    /// to `*`, and an organisation's administrator a way to every organisation's rows.
+    pub fn may_grant(&self, grants: &Grants) -> Result<(), ApiError> {
+        let holds = |permission: &String| {
+            self.has_permission(permission)
+                && (grants.org_only.contains(permission)
+                    || self.reach(permission) == Reach::Everything)
+        };
+        match grants
+            .permissions
+            .iter()
+            .find(|permission| !holds(permission))
         {
             Some(missing) => Err(ApiError::Forbidden {
                 permission: missing.clone(),
@@ -87,6 +138,7 @@ impl Principal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::data_scope::DataScope;
 
     fn holding(permissions: &[&str]) -> Principal {
         Principal {
@@ -94,8 +146,9 @@ mod tests {
             username: "granter".to_owned(),
             display_name: None,
             kind: PrincipalKind::User,
-            permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
-            org_code: None,
+            permissions: strings(permissions),
+            org_only: Vec::new(),
+            org_code: Some("A01".to_owned()),
             company_code: None,
         }
     }
@@ -104,23 +157,55 @@ mod tests {
         items.iter().map(|s| (*s).to_owned()).collect()
     }
 
+    fn everywhere(items: &[&str]) -> Grants {
+        Grants::everywhere(strings(items))
+    }
+
     #[test]
     fn only_what_is_held_can_be_granted() {
         let granter = holding(&["blacklist:*", "role:manage"]);
         assert!(
             granter
-                .may_grant(&strings(&["blacklist:read", "blacklist:*"]))
+                .may_grant(&everywhere(&["blacklist:read", "blacklist:*"]))
                 .is_ok()
         );
-        let refused = granter.may_grant(&strings(&["blacklist:read", "user:manage"]));
+        let refused = granter.may_grant(&everywhere(&["blacklist:read", "user:manage"]));
         assert!(
             matches!(refused, Err(ApiError::Forbidden { permission }) if permission == "user:manage")
         );
-        assert!(granter.may_grant(&strings(&["*"])).is_err());
+        assert!(granter.may_grant(&everywhere(&["*"])).is_err());
         assert!(
             holding(&["*"])
-                .may_grant(&strings(&["*", "audit:read"]))
+                .may_grant(&everywhere(&["*", "audit:read"]))
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn what_reaches_one_organisation_is_granted_only_as_far() {
+        let mut granter = holding(&["blacklist:*", "role:manage"]);
+        granter.org_only = strings(&["blacklist:*"]);
+        let org = Grants::scoped(strings(&["blacklist:read"]), DataScope::Org);
+        let all = Grants::scoped(strings(&["blacklist:read"]), DataScope::All);
+        assert!(granter.may_grant(&org).is_ok());
+        assert!(granter.may_grant(&all).is_err());
+        assert_eq!(
+            granter.reach("blacklist:read"),
+            Reach::Organisation(Some("A01".to_owned()))
+        );
+        assert_eq!(granter.reach("role:manage"), Reach::Everything);
+    }
+
+    #[test]
+    fn narrowing_or_moving_an_organisation_loses_rights() {
+        let before = holding(&["blacklist:read"]);
+        let mut narrowed = before.clone();
+        narrowed.org_only = strings(&["blacklist:read"]);
+        assert!(!narrowed.keeps_rights_of(&before));
+        assert!(before.keeps_rights_of(&narrowed));
+        let mut moved = narrowed.clone();
+        moved.org_code = Some("B02".to_owned());
+        assert!(!moved.keeps_rights_of(&narrowed));
+        assert!(narrowed.keeps_rights_of(&narrowed));
     }
 }

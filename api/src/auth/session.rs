@@ -10,6 +10,7 @@ use super::{
     Principal,
     jwt::{Claims, JwtKeys},
     liveness::{StoreError, TokenStore},
+    principal::PrincipalUpdate,
     request::{PresentedToken, RequestAuth, Session, presented_token},
 };
 use crate::{config::Config, error::ApiError};
@@ -155,14 +156,14 @@ impl Sessions {
             .map_err(store_error)
     }
 
-    /// Rewrites the permissions carried by every live token of a subject. Returns how many.
-    pub async fn set_subject_permissions(
+    /// Rewrites the principal carried by every live token of a subject. Returns how many.
+    pub async fn update_subject(
         &self,
         subject: Uuid,
-        permissions: &[String],
+        update: &PrincipalUpdate<'_>,
     ) -> Result<u64, ApiError> {
         self.store
-            .set_subject_permissions(subject, permissions)
+            .update_subject(subject, update)
             .await
             .map_err(store_error)
     }

@@ -16,7 +16,8 @@ use crate::{db::now, error::ApiError};
 pub enum ChangeKind {
     /// Every token of the subject dies (disabled, new password).
     Revoke,
-    /// The subject's tokens take its current permissions (a role changed).
+    /// The subject's tokens take its current permissions, their reach, organisation and display
+    /// name (a role or the user changed).
     Permissions,
 }
 

@@ -13,6 +13,7 @@ use crate::{
         audit::Audit,
         by_id::ById,
         conflict_or,
+        data_scope::Reach,
         held::HeldConnections,
         keyset::{self, CreationOrdered, Page, Position, Window},
         like, now, time_range,
@@ -70,21 +71,34 @@ pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, 
     Ok(Entity::find_by_id(id).one(db).await?)
 }
 
-/// One entry by id, for a read outside any transaction: the hottest query there is, so its
-/// statement is built once (see `by_id`).
-pub async fn find_one(held: &HeldConnections, id: Uuid) -> Result<Option<Model>, ApiError> {
+/// One entry by id within `reach`, for a read outside any transaction: the hottest query there
+/// is, so its statement is built once (see `by_id`), and the reach is checked on the row read.
+pub async fn find_one(
+    held: &HeldConnections,
+    id: Uuid,
+    reach: &Reach,
+) -> Result<Option<Model>, ApiError> {
     static BY_ID: ById<Entity> = ById::new();
-    Ok(BY_ID.find(held, id).await?)
+    Ok(BY_ID
+        .find(held, id)
+        .await?
+        .filter(|entry| reach.contains(entry.org_code.as_deref())))
 }
 
 /// The entry, locked until the transaction ends, or NOT_FOUND. The lock (`FOR UPDATE`; on SQLite
 /// the write lock `begin_write` took) makes the address read here the one this transaction
 /// replaces or deletes, even when another transaction changed the entry since this one began.
-async fn find_for_update(db: &impl ConnectionTrait, id: Uuid) -> Result<Model, ApiError> {
+/// An entry out of `reach` is NOT_FOUND too: its existence is not the caller's to learn.
+async fn find_for_update(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    reach: &Reach,
+) -> Result<Model, ApiError> {
     Entity::find_by_id(id)
         .lock_exclusive()
         .one(db)
         .await?
+        .filter(|entry| reach.contains(entry.org_code.as_deref()))
         .ok_or(NOT_FOUND)
 }
 
@@ -114,14 +128,16 @@ pub async fn create(
 }
 
 /// Applies changes inside the caller's write transaction (see `begin_write`), the entry locked
-/// first. Returns the entry as it was until this update and as it is now.
+/// first; one out of `reach` is NOT_FOUND. Returns the entry as it was until this update and as
+/// it is now.
 pub async fn update(
     txn: &impl ConnectionTrait,
     id: Uuid,
+    reach: &Reach,
     changes: EntryChanges,
     by: &Audit,
 ) -> Result<(Model, Model), ApiError> {
-    let entry = find_for_update(txn, id).await?;
+    let entry = find_for_update(txn, id, reach).await?;
     let previous = entry.clone();
     let mut active: ActiveModel = entry.into();
     let new_ip = changes.ip.clone();
@@ -147,9 +163,13 @@ pub async fn update(
 }
 
 /// Deletes an entry inside the caller's write transaction and returns it as it was; NOT_FOUND
-/// when there was none.
-pub async fn delete(txn: &impl ConnectionTrait, id: Uuid) -> Result<Model, ApiError> {
-    let entry = find_for_update(txn, id).await?;
+/// when there was none within `reach`.
+pub async fn delete(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+    reach: &Reach,
+) -> Result<Model, ApiError> {
+    let entry = find_for_update(txn, id, reach).await?;
     let result = Entity::delete_by_id(id).exec(txn).await?;
     if result.rows_affected == 0 {
         return Err(NOT_FOUND);
@@ -157,13 +177,15 @@ pub async fn delete(txn: &impl ConnectionTrait, id: Uuid) -> Result<Model, ApiEr
     Ok(entry)
 }
 
-/// One page of the entries `filter` matches, oldest first.
+/// One page of the entries within `reach` that `filter` matches, oldest first.
 pub async fn list(
     db: &impl ConnectionTrait,
+    reach: &Reach,
     filter: &EntryFilter,
     window: Window,
 ) -> Result<Page<Model>, ApiError> {
-    keyset::page(db, Entity::find().filter(filter_condition(filter)), window).await
+    let condition = filter_condition(filter).add(reach.condition(Column::OrgCode));
+    keyset::page(db, Entity::find().filter(condition), window).await
 }
 
 fn filter_condition(filter: &EntryFilter) -> Condition {

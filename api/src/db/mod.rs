@@ -5,6 +5,7 @@ pub mod audit;
 pub mod audit_log;
 pub mod blacklist;
 mod by_id;
+pub mod data_scope;
 mod held;
 pub mod keyset;
 mod like;

@@ -3,12 +3,16 @@
 use entity::{role, role_permission, user_role};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, QuerySelect, Set, sea_query::SimpleExpr,
 };
 use uuid::Uuid;
 
 use crate::{
-    db::{conflict_or, grouped, now},
+    db::{
+        conflict_or,
+        data_scope::{DataScope, Grants},
+        grouped, now,
+    },
     error::ApiError,
 };
 
@@ -76,6 +80,34 @@ pub async fn ids_named(db: &impl ConnectionTrait, names: &[String]) -> Result<Ve
     Ok(ids)
 }
 
+/// Every permission the roles hold and how far each reaches.
+pub async fn grants_of(db: &impl ConnectionTrait, roles: &[Uuid]) -> Result<Grants, ApiError> {
+    grants_where(
+        db,
+        role_permission::Column::RoleId.is_in(roles.iter().copied()),
+    )
+    .await
+}
+
+/// The permissions of the roles `roles` selects (a condition on `role_permission.role_id`).
+pub(super) async fn grants_where(
+    db: &impl ConnectionTrait,
+    roles: SimpleExpr,
+) -> Result<Grants, ApiError> {
+    let pairs: Vec<(String, String)> = role_permission::Entity::find()
+        .select_only()
+        .column(role_permission::Column::Permission)
+        .column(role::Column::DataScope)
+        .inner_join(role::Entity)
+        .filter(roles)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(Grants::from_pairs(pairs.into_iter().map(
+        |(permission, scope)| (permission, DataScope::parse(&scope)),
+    )))
+}
+
 /// Every permission the roles hold, sorted and without repeats.
 pub async fn permissions_of(
     db: &impl ConnectionTrait,
@@ -92,15 +124,18 @@ pub async fn permissions_of(
         .await?)
 }
 
-/// Creates a role holding exactly `permissions`. A taken name is a CONFLICT.
+/// Creates a role holding exactly `permissions`, reaching as far as `scope`. A taken name is a
+/// CONFLICT.
 pub async fn create(
     db: &impl ConnectionTrait,
     name: &str,
     permissions: &[String],
+    scope: DataScope,
 ) -> Result<role::Model, ApiError> {
     let role = role::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(name.to_owned()),
+        data_scope: Set(scope.as_str().to_owned()),
         created_at: Set(now()),
     }
     .insert(db)
@@ -132,6 +167,17 @@ pub async fn set_permissions(
         .await?;
     }
     Ok(())
+}
+
+/// Changes how far the role's permissions reach.
+pub async fn set_data_scope(
+    db: &impl ConnectionTrait,
+    role: role::Model,
+    scope: DataScope,
+) -> Result<role::Model, ApiError> {
+    let mut active: role::ActiveModel = role.into();
+    active.data_scope = Set(scope.as_str().to_owned());
+    Ok(active.update(db).await?)
 }
 
 /// Deletes a role, its permissions and every user's hold on it.
@@ -170,6 +216,7 @@ pub async fn grant(
             role::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 name: Set(role_name.to_owned()),
+                data_scope: Set(DataScope::All.as_str().to_owned()),
                 created_at: Set(now()),
             }
             .insert(&txn)

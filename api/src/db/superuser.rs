@@ -1,19 +1,21 @@
 //! Somebody must keep `*`: a change that would leave no enabled user holding it (through any role)
-//! is refused, because nobody could then grant anything again short of editing the database.
+//! over every organisation (see `data_scope`) is refused, because nobody could then grant
+//! anything again short of editing the database.
 //!
 //! The check reads what concurrent changes write, so it runs inside the writing transaction:
 //! [`lock_holders`] first, then the write, then [`ensure_kept`]. Every change that can remove a
 //! holder locks the same rows (the grants of `*`), so two of them run one after the other and
 //! the second sees what the first left. SQLite's `begin_write` already serialises every writer.
 
-use entity::{role_permission, user, user_role};
+use entity::{role, role_permission, user, user_role};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect, sea_query::Query,
+    QuerySelect,
+    sea_query::{Expr, ExprTrait, Query},
 };
 use uuid::Uuid;
 
-use crate::error::ApiError;
+use crate::{db::data_scope::DataScope, error::ApiError};
 
 /// The permission that covers every other.
 const EVERYTHING: &str = "*";
@@ -60,10 +62,18 @@ async fn count_holders(db: &impl ConnectionTrait) -> Result<u64, ApiError> {
         .await?)
 }
 
+/// Roles granting `*` over every organisation's rows: one limited to its holder's organisation
+/// would leave nobody reaching the rest.
 fn roles_holding_everything() -> sea_orm::sea_query::SelectStatement {
     Query::select()
-        .column(role_permission::Column::RoleId)
+        .column((role_permission::Entity, role_permission::Column::RoleId))
         .from(role_permission::Entity)
+        .inner_join(
+            role::Entity,
+            Expr::col((role::Entity, role::Column::Id))
+                .equals((role_permission::Entity, role_permission::Column::RoleId)),
+        )
         .and_where(role_permission::Column::Permission.eq(EVERYTHING))
+        .and_where(role::Column::DataScope.eq(DataScope::All.as_str()))
         .to_owned()
 }

@@ -3,13 +3,14 @@
 use entity::{role, role_permission, user, user_role};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Query,
+    PaginatorTrait, QueryFilter, QuerySelect, Set, sea_query::Query,
 };
 use uuid::Uuid;
 
 use crate::{
     db::{
         conflict_or,
+        data_scope::Grants,
         keyset::{self, CreationOrdered, Page, Position, Window},
         like, now,
     },
@@ -111,25 +112,18 @@ pub async fn count(db: &impl ConnectionTrait) -> Result<u64, ApiError> {
     Ok(user::Entity::find().count(db).await?)
 }
 
-/// Every permission the user's roles grant, sorted and without repeats.
-pub async fn permissions(
-    db: &impl ConnectionTrait,
-    user_id: Uuid,
-) -> Result<Vec<String>, ApiError> {
+/// Every permission the user's roles grant and how far each reaches.
+pub async fn grants(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Grants, ApiError> {
     let roles_of_user = Query::select()
         .column(user_role::Column::RoleId)
         .from(user_role::Entity)
         .and_where(user_role::Column::UserId.eq(user_id))
         .to_owned();
-    Ok(role_permission::Entity::find()
-        .select_only()
-        .column(role_permission::Column::Permission)
-        .distinct()
-        .filter(role_permission::Column::RoleId.in_subquery(roles_of_user))
-        .order_by_asc(role_permission::Column::Permission)
-        .into_tuple()
-        .all(db)
-        .await?)
+    super::role::grants_where(
+        db,
+        role_permission::Column::RoleId.in_subquery(roles_of_user),
+    )
+    .await
 }
 
 /// Creates a user holding existing roles, all or nothing. A taken username is a CONFLICT.

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Principal, name, permission},
-    db::{self, account_change::ChangeKind},
+    db::{self, account_change::ChangeKind, data_scope::Grants},
     error::ApiError,
     state::AppState,
 };
@@ -117,11 +117,16 @@ pub async fn apply(state: &AppState, subject: Uuid, kind: ChangeKind) -> Result<
     match kind {
         ChangeKind::Revoke => state.sessions.revoke_subject(subject).await,
         ChangeKind::Permissions => {
-            let permissions = db::user::permissions(&state.db, subject).await?;
-            state
-                .sessions
-                .set_subject_permissions(subject, &permissions)
-                .await
+            let Some(user) = db::user::find_by_id(&state.db, subject).await? else {
+                return state.sessions.revoke_subject(subject).await;
+            };
+            let grants = db::user::grants(&state.db, subject).await?;
+            let update = move |principal: &mut Principal| {
+                principal.set_grants(grants.clone());
+                principal.display_name.clone_from(&user.display_name);
+                principal.org_code.clone_from(&user.org_code);
+            };
+            state.sessions.update_subject(subject, &update).await
         }
     }
 }
@@ -158,7 +163,7 @@ pub async fn create_service_granted_by(
     permissions: &[String],
 ) -> Result<(service_account::Model, String), ApiError> {
     check_permissions(permissions)?;
-    by.may_grant(permissions)?;
+    by.may_grant(&Grants::everywhere(permissions.to_vec()))?;
     create_service_account(state, client_id, permissions).await
 }
 

@@ -13,6 +13,7 @@ use crate::{
         audit::Audit,
         audit_log::{self, Event},
         blacklist::{EntryChanges, NewEntry},
+        data_scope::Reach,
     },
     error::ApiError,
     state::AppState,
@@ -34,15 +35,17 @@ pub async fn create(state: &AppState, new: NewEntry, by: &Audit) -> Result<Model
     Ok(entry)
 }
 
+/// Changes an entry within `reach`; one out of it is NOT_FOUND.
 pub async fn update(
     state: &AppState,
     id: Uuid,
+    reach: &Reach,
     changes: EntryChanges,
     by: &Audit,
 ) -> Result<Model, ApiError> {
     let (previous, entry) = db::retrying(|| async {
         let txn = db::begin_write(&state.db).await?;
-        let (previous, entry) = db::blacklist::update(&txn, id, changes.clone(), by).await?;
+        let (previous, entry) = db::blacklist::update(&txn, id, reach, changes.clone(), by).await?;
         let event = Event::new("blacklist.update", Some(by))
             .subject(id.to_string())
             .detail(changed_fields(&previous, &entry));
@@ -55,11 +58,16 @@ pub async fn update(
     Ok(entry)
 }
 
-/// Deletes an entry and returns it as it was.
-pub async fn delete(state: &AppState, id: Uuid, by: &Audit) -> Result<Model, ApiError> {
+/// Deletes an entry within `reach` and returns it as it was; one out of it is NOT_FOUND.
+pub async fn delete(
+    state: &AppState,
+    id: Uuid,
+    reach: &Reach,
+    by: &Audit,
+) -> Result<Model, ApiError> {
     let removed = db::retrying(|| async {
         let txn = db::begin_write(&state.db).await?;
-        let removed = db::blacklist::delete(&txn, id).await?;
+        let removed = db::blacklist::delete(&txn, id, reach).await?;
         let event = Event::new("blacklist.delete", Some(by))
             .subject(id.to_string())
             .detail(json!({ "before": recorded_fields(&removed) }));

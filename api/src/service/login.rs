@@ -56,9 +56,11 @@ pub async fn login(
         if !current.enabled || current.password_hash != user.password_hash {
             return Ok(None);
         }
+        let grants = db::user::grants(&state.db, current.id).await?;
         Ok(Some(Principal {
             subject_id: current.id,
-            permissions: db::user::permissions(&state.db, current.id).await?,
+            permissions: grants.permissions,
+            org_only: grants.org_only,
             username: current.username,
             display_name: current.display_name,
             kind: PrincipalKind::User,
@@ -103,6 +105,7 @@ pub async fn service_login(
         Ok(Some(Principal {
             subject_id: current.id,
             permissions: db::service_account::permissions(&state.db, current.id).await?,
+            org_only: Vec::new(),
             username: current.client_id,
             display_name: None,
             kind: PrincipalKind::Service,

@@ -7,37 +7,55 @@ use uuid::Uuid;
 use super::accounts::{announce, apply, check_permissions};
 use crate::{
     auth::{Principal, name},
-    db::{self, account_change::ChangeKind, role::RoleGrants, superuser},
+    db::{
+        self,
+        account_change::ChangeKind,
+        data_scope::{DataScope, Grants},
+        role::RoleGrants,
+        superuser,
+    },
     error::ApiError,
     state::AppState,
 };
 
-/// Creates a role holding exactly `permissions`. A taken name is a CONFLICT.
+/// Creates a role holding exactly `permissions`, reaching as far as `scope`. A taken name is a
+/// CONFLICT.
 pub async fn create(
     state: &AppState,
     by: &Principal,
     name: &str,
     permissions: &[String],
+    scope: DataScope,
 ) -> Result<RoleGrants, ApiError> {
     let name = name::parse("name", name)?;
     check_permissions(permissions)?;
-    by.may_grant(permissions)?;
+    by.may_grant(&Grants::scoped(permissions.to_vec(), scope))?;
     let txn = db::begin_write(&state.db).await?;
-    let role = db::role::create(&txn, &name, permissions).await?;
+    let role = db::role::create(&txn, &name, permissions, scope).await?;
     let permissions = db::role::permissions_of(&txn, &[role.id]).await?;
     txn.commit().await?;
     Ok(RoleGrants { role, permissions })
 }
 
-/// Makes `permissions` the role's whole set; `by` must hold each one the role gains.
+/// What an update makes of a role; `None` keeps that part as it is.
+#[derive(Clone, Default)]
+pub struct RoleChanges {
+    pub permissions: Option<Vec<String>>,
+    pub scope: Option<DataScope>,
+}
+
+/// Changes a role's permissions (its whole new set) or scope; `by` must hold each permission the
+/// role gains, as far as the role reaches (all of them when its scope widens to `ALL`).
 pub async fn update(
     state: &AppState,
     by: &Principal,
     name: &str,
-    permissions: &[String],
+    changes: RoleChanges,
 ) -> Result<RoleGrants, ApiError> {
-    check_permissions(permissions)?;
-    let (grants, holders) = db::retrying(|| write_update(state, by, name, permissions)).await?;
+    if let Some(permissions) = &changes.permissions {
+        check_permissions(permissions)?;
+    }
+    let (grants, holders) = db::retrying(|| write_update(state, by, name, &changes)).await?;
     follow(state, &holders).await?;
     Ok(grants)
 }
@@ -46,14 +64,26 @@ async fn write_update(
     state: &AppState,
     by: &Principal,
     name: &str,
-    permissions: &[String],
+    changes: &RoleChanges,
 ) -> Result<(RoleGrants, Vec<Uuid>), ApiError> {
     let txn = db::begin_write(&state.db).await?;
     let holders_of_everything = superuser::lock_holders(&txn).await?;
-    let role = db::role::find(&txn, name).await?;
+    let mut role = db::role::find(&txn, name).await?;
     let held = db::role::permissions_of(&txn, &[role.id]).await?;
-    by.may_grant(permissions.iter().filter(|p| !held.contains(p)))?;
-    db::role::set_permissions(&txn, role.id, permissions).await?;
+    let was = DataScope::parse(&role.data_scope);
+    let scope = changes.scope.unwrap_or(was);
+    let permissions = changes.permissions.clone().unwrap_or_else(|| held.clone());
+    let widened = was == DataScope::Org && scope == DataScope::All;
+    let gained = permissions
+        .iter()
+        .filter(|p| widened || !held.contains(p))
+        .cloned()
+        .collect();
+    by.may_grant(&Grants::scoped(gained, scope))?;
+    db::role::set_permissions(&txn, role.id, &permissions).await?;
+    if scope != was {
+        role = db::role::set_data_scope(&txn, role, scope).await?;
+    }
     superuser::ensure_kept(&txn, holders_of_everything).await?;
     let holders = announce_to_holders(state, &txn, role.id).await?;
     let permissions = db::role::permissions_of(&txn, &[role.id]).await?;

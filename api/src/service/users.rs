@@ -46,7 +46,7 @@ pub async fn create(
     roles.dedup();
     // Checked before the (deliberately slow) hash, so a refusal costs nothing.
     let role_ids = db::role::ids_named(&state.db, &roles).await?;
-    by.may_grant(&db::role::permissions_of(&state.db, &role_ids).await?)?;
+    by.may_grant(&db::role::grants_of(&state.db, &role_ids).await?)?;
     let password_hash = state.passwords.hash(&new.password).await?;
     let user = db::user::create(
         &state.db,
@@ -63,27 +63,40 @@ pub async fn create(
     with_roles(state, user).await
 }
 
-/// Changes a user's display name, organisation or enabled flag. Disabling ends their live
-/// tokens, and is refused when they are the last enabled holder of `*`.
+/// Changes a user's display name, organisation or enabled flag; their live tokens follow before
+/// this returns. Disabling ends them, and is refused when they are the last enabled holder of `*`.
 pub async fn update(
     state: &AppState,
     id: Uuid,
     changes: UserChanges,
 ) -> Result<UserWithRoles, ApiError> {
-    let disabling = changes.enabled == Some(false);
-    let user = db::retrying(|| write_update(state, id, changes.clone(), disabling)).await?;
-    if disabling {
-        apply(state, id, ChangeKind::Revoke).await?;
+    let follow = followed_by_tokens(&changes);
+    let user = db::retrying(|| write_update(state, id, changes.clone(), follow)).await?;
+    if let Some(kind) = follow {
+        apply(state, id, kind).await?;
     }
     with_roles(state, user).await
+}
+
+/// What the user's live tokens must do about `changes`: die when the user is disabled, take the
+/// new organisation (which decides what an `ORG` role reaches) and name otherwise.
+fn followed_by_tokens(changes: &UserChanges) -> Option<ChangeKind> {
+    if changes.enabled == Some(false) {
+        Some(ChangeKind::Revoke)
+    } else if changes.org_code.is_some() || changes.display_name.is_some() {
+        Some(ChangeKind::Permissions)
+    } else {
+        None
+    }
 }
 
 async fn write_update(
     state: &AppState,
     id: Uuid,
     changes: UserChanges,
-    disabling: bool,
+    follow: Option<ChangeKind>,
 ) -> Result<user::Model, ApiError> {
+    let disabling = follow == Some(ChangeKind::Revoke);
     let txn = db::begin_write(&state.db).await?;
     let holders = if disabling {
         superuser::lock_holders(&txn).await?
@@ -93,7 +106,9 @@ async fn write_update(
     let user = db::user::change(&txn, id, changes).await?;
     if disabling {
         superuser::ensure_kept(&txn, holders).await?;
-        announce(state, &txn, id, ChangeKind::Revoke).await?;
+    }
+    if let Some(kind) = follow {
+        announce(state, &txn, id, kind).await?;
     }
     txn.commit().await?;
     Ok(user)
@@ -141,7 +156,7 @@ async fn write_roles(
         .filter(|role| !held.contains(role))
         .copied()
         .collect();
-    by.may_grant(&db::role::permissions_of(&txn, &added).await?)?;
+    by.may_grant(&db::role::grants_of(&txn, &added).await?)?;
     db::user_role::replace(&txn, id, &wanted).await?;
     superuser::ensure_kept(&txn, holders).await?;
     announce(state, &txn, id, ChangeKind::Permissions).await?;

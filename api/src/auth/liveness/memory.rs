@@ -9,7 +9,7 @@ use std::{
 use uuid::Uuid;
 
 use super::{AttemptCounters, Bucket, ChangeCounter, Reservation, StoreError, TokenStore};
-use crate::auth::Principal;
+use crate::auth::{Principal, principal::PrincipalUpdate};
 
 /// How many inserts pass between sweeps of dead records, so memory stays bounded without a timer task.
 const SWEEP_EVERY: usize = 256;
@@ -180,10 +180,10 @@ impl TokenStore for MemoryTokenStore {
         Ok(alive as u64)
     }
 
-    async fn set_subject_permissions(
+    async fn update_subject(
         &self,
         subject: Uuid,
-        permissions: &[String],
+        update: &PrincipalUpdate<'_>,
     ) -> Result<u64, StoreError> {
         let now = Instant::now();
         let mut inner = self.lock();
@@ -200,7 +200,7 @@ impl TokenStore for MemoryTokenStore {
                 .get_mut(&jti)
                 .filter(|record| record.expires > now)
             {
-                record.principal.permissions = permissions.to_vec();
+                update(&mut record.principal);
                 updated += 1;
             }
         }

@@ -12,7 +12,7 @@ use std::{sync::Arc, time::Duration};
 use uuid::Uuid;
 
 pub use self::{memory::MemoryTokenStore, redis::RedisTokenStore};
-use super::Principal;
+use super::{Principal, principal::PrincipalUpdate};
 use crate::config::Config;
 pub use crate::shared_store::{ChangeCounter, StoreError};
 
@@ -68,12 +68,12 @@ pub trait TokenStore: Send + Sync {
     /// Returns how many were alive.
     async fn remove_subject(&self, subject: Uuid) -> Result<u64, StoreError>;
 
-    /// Moves the subject's epoch on, then replaces the permissions in every live token of it,
-    /// keeping their TTLs. Returns how many.
-    async fn set_subject_permissions(
+    /// Moves the subject's epoch on, then rewrites the principal in every live token of it with
+    /// `update`, keeping their TTLs. Returns how many.
+    async fn update_subject(
         &self,
         subject: Uuid,
-        permissions: &[String],
+        update: &PrincipalUpdate<'_>,
     ) -> Result<u64, StoreError>;
 
     /// Whether every process that points at the same configuration reaches this store (Redis),

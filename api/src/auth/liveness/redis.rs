@@ -6,7 +6,10 @@ use redis::{RedisResult, aio::ConnectionManager};
 use uuid::Uuid;
 
 use super::{AttemptCounters, Bucket, ChangeCounter, Reservation, StoreError, TokenStore};
-use crate::{auth::Principal, shared_redis::SharedRedis};
+use crate::{
+    auth::{Principal, principal::PrincipalUpdate},
+    shared_redis::SharedRedis,
+};
 
 pub struct RedisTokenStore {
     redis: SharedRedis,
@@ -266,10 +269,10 @@ impl TokenStore for RedisTokenStore {
         .await
     }
 
-    async fn set_subject_permissions(
+    async fn update_subject(
         &self,
         subject: Uuid,
-        permissions: &[String],
+        update: &PrincipalUpdate<'_>,
     ) -> Result<u64, StoreError> {
         let keys = [self.subject_key(subject), self.epoch_key(subject)];
         let jtis: Vec<String> = self
@@ -291,7 +294,7 @@ impl TokenStore for RedisTokenStore {
                 .await?;
             let Some(record) = record else { continue };
             let mut principal: Principal = serde_json::from_str(&record)?;
-            principal.permissions = permissions.to_vec();
+            update(&mut principal);
             let record = serde_json::to_string(&principal)?;
             // XX: a token that died meanwhile stays dead; KEEPTTL: its idle clock is not reset.
             let written: Option<String> = self

@@ -52,7 +52,8 @@ impl BlacklistMutation {
         let principal = ctx.data::<RequestAuth>()?.principal().extend()?;
         let id = parse_id(&id).extend()?;
         let changes = input.parse().extend()?;
-        let entry = service::blacklist::update(state, id, changes, &principal.audit())
+        let reach = principal.reach(permission::BLACKLIST_UPDATE);
+        let entry = service::blacklist::update(state, id, &reach, changes, &principal.audit())
             .await
             .extend()?;
         Ok(BlacklistEntry(entry))
@@ -67,7 +68,8 @@ impl BlacklistMutation {
         let state = ctx.data::<AppState>()?;
         let uuid = parse_id(&id).extend()?;
         let principal = ctx.data::<RequestAuth>()?.principal().extend()?;
-        service::blacklist::delete(state, uuid, &principal.audit())
+        let reach = principal.reach(permission::BLACKLIST_DELETE);
+        service::blacklist::delete(state, uuid, &reach, &principal.audit())
             .await
             .extend()?;
         Ok(ID(uuid.to_string()))

@@ -29,9 +29,15 @@ impl RoleMutation {
     ) -> async_graphql::Result<Role> {
         let state = ctx.data::<AppState>()?;
         let principal = ctx.data::<RequestAuth>()?.principal().extend()?;
-        let role = service::roles::create(state, principal, &input.name, &input.permissions)
-            .await
-            .extend()?;
+        let role = service::roles::create(
+            state,
+            principal,
+            &input.name,
+            &input.permissions,
+            input.data_scope.into(),
+        )
+        .await
+        .extend()?;
         Ok(Role(role))
     }
 
@@ -48,7 +54,7 @@ impl RoleMutation {
     ) -> async_graphql::Result<Role> {
         let state = ctx.data::<AppState>()?;
         let principal = ctx.data::<RequestAuth>()?.principal().extend()?;
-        let role = service::roles::update(state, principal, &name, &input.permissions)
+        let role = service::roles::update(state, principal, &name, input.parse())
             .await
             .extend()?;
         Ok(Role(role))

@@ -5,8 +5,8 @@ use async_graphql::{Context, ID, Object, ResultExt};
 use entity::blacklist_entry;
 
 use crate::{
-    auth::{guard::RequirePermission, permission},
-    db,
+    auth::{RequestAuth, guard::RequirePermission, permission},
+    db::{self, data_scope::Reach},
     graphql::{
         access::requires,
         types::{
@@ -25,7 +25,7 @@ pub struct BlacklistQuery;
 
 #[Object]
 impl BlacklistQuery {
-    /// One entry by id; null when there is none.
+    /// One entry by id; null when there is none within the caller's data scope.
     #[graphql(
         guard = "RequirePermission(permission::BLACKLIST_READ)",
         directive = requires::apply(permission::BLACKLIST_READ.to_owned())
@@ -36,14 +36,16 @@ impl BlacklistQuery {
         id: ID,
     ) -> async_graphql::Result<Option<BlacklistEntry>> {
         let state = ctx.data::<AppState>()?;
+        let reach = reach(ctx)?;
         let id = parse_id(&id).extend()?;
-        Ok(db::blacklist::find_one(&state.point_reads, id)
+        Ok(db::blacklist::find_one(&state.point_reads, id, &reach)
             .await
             .extend()?
             .map(BlacklistEntry))
     }
 
-    /// Whether requests from this address are refused, answered by the same matcher that refuses them.
+    /// Whether requests from this address are refused, answered by the same matcher that refuses them
+    /// (for every organisation's entries: they block for everyone, whoever may read them).
     #[graphql(
         guard = "RequirePermission(permission::BLACKLIST_READ)",
         directive = requires::apply(permission::BLACKLIST_READ.to_owned())
@@ -54,7 +56,7 @@ impl BlacklistQuery {
         Ok(state.blacklist.contains(addr))
     }
 
-    /// Entries oldest first, as a Relay connection (`first` defaults to 20; at most 100 per page).
+    /// Entries within the caller's data scope, oldest first, as a Relay connection (`first` defaults to 20; at most 100 per page).
     #[graphql(
         guard = "RequirePermission(permission::BLACKLIST_READ)",
         directive = requires::apply(permission::BLACKLIST_READ.to_owned()),
@@ -79,7 +81,7 @@ impl BlacklistQuery {
         .window()
         .extend()?;
         let filter = filter.unwrap_or_default().parse().extend()?;
-        let page = db::blacklist::list(&state.db, &filter, window)
+        let page = db::blacklist::list(&state.db, &reach(ctx)?, &filter, window)
             .await
             .extend()?;
         Ok(connection::<blacklist_entry::Entity, _>(
@@ -87,4 +89,10 @@ impl BlacklistQuery {
             BlacklistEntry,
         ))
     }
+}
+
+/// Which entries the caller reads: its data scope for `blacklist:read`.
+fn reach(ctx: &Context<'_>) -> async_graphql::Result<Reach> {
+    let principal = ctx.data::<RequestAuth>()?.principal().extend()?;
+    Ok(principal.reach(permission::BLACKLIST_READ))
 }

@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Subscription};
-use futures_util::{Stream, stream};
+use async_graphql::{Context, ResultExt, Subscription};
+use futures_util::{Stream, StreamExt, future::ready, stream};
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 
 use crate::{
-    auth::{guard::RequirePermission, permission},
+    auth::{RequestAuth, guard::RequirePermission, permission},
     blacklist::feed::ChangeEvent,
     graphql::{access::requires, types::blacklist::BlacklistChange},
     state::AppState,
@@ -18,8 +18,9 @@ pub struct BlacklistSubscription;
 
 #[Subscription]
 impl BlacklistSubscription {
-    /// Every blacklist change committed from now on, on any instance. The socket closes with
-    /// 4403 once the token is logged out, revoked or expired, or loses `blacklist:read`.
+    /// Every blacklist change committed from now on, on any instance, to an entry within the
+    /// caller's data scope. The socket closes with 4403 once the token is logged out, revoked or
+    /// expired, or loses `blacklist:read` or any of its reach.
     #[graphql(
         guard = "RequirePermission(permission::BLACKLIST_READ)",
         directive = requires::apply(permission::BLACKLIST_READ.to_owned())
@@ -28,8 +29,11 @@ impl BlacklistSubscription {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<impl Stream<Item = BlacklistChange>> {
+        let principal = ctx.data::<RequestAuth>()?.principal().extend()?;
+        let reach = principal.reach(permission::BLACKLIST_READ);
         let changes = ctx.data::<AppState>()?.blacklist_feed.subscribe();
-        Ok(follow(changes))
+        Ok(follow(changes)
+            .filter(move |change| ready(reach.contains(change.0.entry.org_code.as_deref()))))
     }
 }
 

@@ -28,7 +28,7 @@ use tokio::time::{Instant, MissedTickBehavior, interval_at};
 
 use super::handshake::{self, CloseReason, FORBIDDEN, INIT_TIMEOUT, STORE_UNAVAILABLE};
 use crate::{
-    auth::{Principal, RequestAuth, request::Session},
+    auth::{RequestAuth, request::Session},
     http::{client_ip::ClientIp, connection::ConnectionLease, graphql, server::HttpState},
 };
 
@@ -167,7 +167,8 @@ async fn relay(
 }
 
 /// Resolves when the session's token is no longer alive, or no longer grants every permission it
-/// granted when the socket opened (a grant leaves the socket open; the guards saw the old set).
+/// granted when the socket opened as far as it reached then (a grant leaves the socket open; the
+/// guards saw the old set, and the subscriptions filter by the old reach).
 async fn watch_token(http: &HttpState, session: &Session) -> CloseReason {
     let every = http.websocket.token_recheck;
     let mut ticks = interval_at(Instant::now() + every, every);
@@ -175,7 +176,7 @@ async fn watch_token(http: &HttpState, session: &Session) -> CloseReason {
     loop {
         ticks.tick().await;
         match http.state.sessions.recheck(session).await {
-            Ok(Some(now)) if keeps_permissions(&session.principal, &now) => {}
+            Ok(Some(now)) if now.keeps_rights_of(&session.principal) => {}
             Ok(_) => return FORBIDDEN,
             Err(error) => {
                 tracing::warn!(%error, "closing a subscription socket: cannot check its token");
@@ -183,13 +184,6 @@ async fn watch_token(http: &HttpState, session: &Session) -> CloseReason {
             }
         }
     }
-}
-
-fn keeps_permissions(before: &Principal, now: &Principal) -> bool {
-    before
-        .permissions
-        .iter()
-        .all(|permission| now.has_permission(permission))
 }
 
 async fn close(sink: &mut SplitSink<WebSocket, Message>, reason: CloseReason) {
