@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::{
     helpers::{Backend, TestApp, error_code, spawn_app},
-    subscriptions::{create_entry, receive, subscribed},
+    subscriptions::{closed, create_entry, receive, subscribed},
 };
 
 const CREATE_ROLE: &str = "mutation($n: String!, $p: [String!]!, $s: DataScope) {
@@ -213,6 +213,22 @@ async fn a_subscriber_receives_only_its_organisations_changes(backend: Backend) 
     );
 }
 
+async fn a_subscription_opened_with_a_wider_reach_is_closed_when_it_narrows(backend: Backend) {
+    // Arrange
+    let app = spawn_app(backend).await;
+    let orgs = two_organisations(&app).await;
+    let widen = json!({ "n": ORG_ROLE, "s": "ALL" });
+    ok(&app, SET_SCOPE, widen, &orgs.admin).await;
+    let mut socket = subscribed(&app, &orgs.alice).await;
+
+    // Act
+    let narrow = json!({ "n": ORG_ROLE, "s": "ORG" });
+    ok(&app, SET_SCOPE, narrow, &orgs.admin).await;
+
+    // Assert
+    assert_eq!(closed(&mut socket).await.0, 4403);
+}
+
 async fn nobody_widens_a_scope_beyond_their_own(backend: Backend) {
     // Arrange: an organisation's administrator, whose every right is limited to it.
     let app = spawn_app(backend).await;
@@ -269,6 +285,7 @@ crate::on_backends!([sqlite, postgres, mysql] [
     a_holder_of_no_organisation_reaches_no_entry,
     a_narrowed_scope_or_a_move_is_seen_on_the_very_next_request,
     a_subscriber_receives_only_its_organisations_changes,
+    a_subscription_opened_with_a_wider_reach_is_closed_when_it_narrows,
     nobody_widens_a_scope_beyond_their_own,
     the_last_role_holding_star_everywhere_cannot_be_narrowed,
 ]);
