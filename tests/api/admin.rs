@@ -157,7 +157,7 @@ fn admin_fields() -> Vec<AdminField> {
 const MANAGE_PERMISSIONS: [&str; 3] = ["user:manage", "role:manage", "service:manage"];
 
 /// Runs a request that must succeed and returns its `data`.
-async fn ok(app: &TestApp, query: &str, variables: Value, token: &str) -> Value {
+pub(crate) async fn ok(app: &TestApp, query: &str, variables: Value, token: &str) -> Value {
     let body = app.gql(query, variables, Some(token)).await;
     assert_eq!(body["errors"], Value::Null, "{body}");
     body["data"].clone()

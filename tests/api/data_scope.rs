@@ -6,6 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::{
+    admin::ok,
     helpers::{Backend, TestApp, error_code, spawn_app},
     subscriptions::{closed, create_entry, receive, subscribed},
 };
@@ -42,12 +43,6 @@ struct Orgs {
     bob: String,
     a_entry: String,
     b_entry: String,
-}
-
-async fn ok(app: &TestApp, query: &str, variables: Value, token: &str) -> Value {
-    let body = app.gql(query, variables, Some(token)).await;
-    assert!(body["errors"].is_null(), "{query}: {body}");
-    body["data"].clone()
 }
 
 /// Creates `username` in `org` holding `roles` and logs it in; returns its id and token.
