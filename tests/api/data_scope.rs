@@ -3,7 +3,7 @@
 //! id, for reads, updates and deletes alike; a change of scope or of the holder's organisation
 //! reaches live tokens on every instance at once; and nobody widens a scope beyond their own.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::{
     admin::ok,
