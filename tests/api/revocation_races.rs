@@ -21,6 +21,8 @@ const PASSWORD: &str = "racer-password";
 const ROLE: &str = "racer-role";
 /// Logins racing each change: enough that some are in flight when it lands.
 const RACERS: usize = 6;
+/// Rounds of two role changes racing each other.
+const ROUNDS: usize = 200;
 
 /// A server (two with Redis, as behind a balancer) whose password checks take real time, so a
 /// change can land while a login is between its check and its token.
@@ -258,7 +260,50 @@ async fn redis_index_size(app: &TestApp) -> u64 {
         .expect("ZCARD")
 }
 
+/// Two administrators change the same role at once, round after round: whichever commits last,
+/// the live token ends up with what the database says, never with what the other read before.
+async fn concurrent_role_changes_leave_live_tokens_as_the_database_says(backend: Backend) {
+    // Arrange
+    let apps = spawn_racetrack(backend).await;
+    let admin = apps[0].admin_token().await;
+    let token = apps[0].login(USER, PASSWORD).await;
+    let set = "mutation($n: String!, $p: [String!]!) { updateRole(name: $n, input: { permissions: $p }) { name } }";
+    let wide = json!({ "n": ROLE, "p": ["blacklist:read", "audit:read"] });
+    let narrow = json!({ "n": ROLE, "p": ["blacklist:read"] });
+
+    for round in 0..ROUNDS {
+        // Act
+        let (first, second) = if round % 2 == 0 {
+            (&wide, &narrow)
+        } else {
+            (&narrow, &wide)
+        };
+        let (a, b) = tokio::join!(
+            apps[0].gql(set, first.clone(), Some(&admin)),
+            apps[apps.len() - 1].gql(set, second.clone(), Some(&admin)),
+        );
+        assert!(a["errors"].is_null() && b["errors"].is_null(), "{a} {b}");
+
+        // Assert
+        let roles = apps[0]
+            .gql("{ roles { name permissions } }", json!({}), Some(&admin))
+            .await;
+        let stored = roles["data"]["roles"]
+            .as_array()
+            .expect("roles")
+            .iter()
+            .find(|role| role["name"] == ROLE)
+            .expect("the role")["permissions"]
+            .clone();
+        let me = apps[0]
+            .gql("{ me { permissions } }", json!({}), Some(&token))
+            .await;
+        assert_eq!(me["data"]["me"]["permissions"], stored, "round {round}");
+    }
+}
+
 crate::on_backends!([sqlite, postgres] [
+    concurrent_role_changes_leave_live_tokens_as_the_database_says,
     logins_racing_a_disable_get_no_token_that_outlives_it,
     logins_racing_a_new_password_get_no_token_that_outlives_it,
     logins_racing_a_withdrawn_permission_get_no_token_that_keeps_it,

@@ -116,19 +116,53 @@ pub(super) async fn announce(
 pub async fn apply(state: &AppState, subject: Uuid, kind: ChangeKind) -> Result<u64, ApiError> {
     match kind {
         ChangeKind::Revoke => state.sessions.revoke_subject(subject).await,
-        ChangeKind::Permissions => {
-            let Some(user) = db::user::find_by_id(&state.db, subject).await? else {
-                return state.sessions.revoke_subject(subject).await;
-            };
-            let grants = db::user::grants(&state.db, subject).await?;
-            let update = move |principal: &mut Principal| {
-                principal.set_grants(grants.clone());
-                principal.display_name.clone_from(&user.display_name);
-                principal.org_code.clone_from(&user.org_code);
-            };
-            state.sessions.update_subject(subject, &update).await
+        ChangeKind::Permissions => follow_account(state, subject).await,
+    }
+}
+
+/// How many times the live tokens are rewritten while the account keeps changing under them,
+/// before they are ended instead: with no end of changes in sight, dead is the safe state.
+const FOLLOW_ROUNDS: usize = 16;
+
+/// What live tokens carry of a user's account.
+#[derive(Clone, PartialEq)]
+struct Standing {
+    grants: Grants,
+    display_name: Option<String>,
+    org_code: Option<String>,
+}
+
+async fn standing(state: &AppState, subject: Uuid) -> Result<Option<Standing>, ApiError> {
+    let Some(user) = db::user::find_by_id(&state.db, subject).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Standing {
+        grants: db::user::grants(&state.db, subject).await?,
+        display_name: user.display_name,
+        org_code: user.org_code,
+    }))
+}
+
+/// Rewrites the live tokens from the account as stored, then reads it again: two changes
+/// committed close together may each read the account before the other's write, and the older
+/// read land last. The tokens are done only once the copy just written is still what is stored.
+async fn follow_account(state: &AppState, subject: Uuid) -> Result<u64, ApiError> {
+    let mut stored = standing(state, subject).await?;
+    for _ in 0..FOLLOW_ROUNDS {
+        let Some(written) = stored else { break };
+        let copy = written.clone();
+        let update = move |principal: &mut Principal| {
+            principal.set_grants(copy.grants.clone());
+            principal.display_name.clone_from(&copy.display_name);
+            principal.org_code.clone_from(&copy.org_code);
+        };
+        let updated = state.sessions.update_subject(subject, &update).await?;
+        stored = standing(state, subject).await?;
+        if stored.as_ref() == Some(&written) {
+            return Ok(updated);
         }
     }
+    state.sessions.revoke_subject(subject).await
 }
 
 /// Creates a service account and returns its client secret, which is never shown again.
