@@ -14,7 +14,7 @@ use crate::{
     db::{self, user::NewUser},
     graphql::schema::sdl,
     http::server::shutdown_signal,
-    service::accounts,
+    service::{accounts, users},
     state::AppState,
 };
 
@@ -152,7 +152,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 company_code: company.as_deref(),
                 roles: &roles,
             };
-            db::user::create(&state.db, new).await?;
+            users::create_account(&state, new).await?;
             if generated {
                 println!("created user `{username}` with password: {password}");
             } else {

@@ -2,8 +2,8 @@
 
 use entity::{role, role_permission, user_role};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -153,16 +153,15 @@ pub async fn delete(db: &impl ConnectionTrait, role: Uuid) -> Result<(), ApiErro
 pub const ADMIN_ROLE: &str = "admin";
 
 /// Grants permissions to a role, creating the role when it does not exist. Already held ones are kept.
-/// Returns the role's id.
+/// Runs on the caller's transaction. Returns the role's id.
 pub async fn grant(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     role_name: &str,
     permissions: &[String],
 ) -> Result<Uuid, ApiError> {
-    let txn = super::begin_write(db).await?;
     let role = match role::Entity::find()
         .filter(role::Column::Name.eq(role_name))
-        .one(&txn)
+        .one(db)
         .await?
     {
         Some(role) => role,
@@ -172,7 +171,7 @@ pub async fn grant(
                 name: Set(role_name.to_owned()),
                 created_at: Set(now()),
             }
-            .insert(&txn)
+            .insert(db)
             .await?
         }
     };
@@ -181,7 +180,7 @@ pub async fn grant(
         .column(role_permission::Column::Permission)
         .filter(role_permission::Column::RoleId.eq(role.id))
         .into_tuple()
-        .all(&txn)
+        .all(db)
         .await?;
     let mut missing: Vec<&String> = permissions.iter().filter(|p| !held.contains(p)).collect();
     missing.dedup();
@@ -190,16 +189,15 @@ pub async fn grant(
             role_id: Set(role.id),
             permission: Set(permission.clone()),
         }
-        .insert(&txn)
+        .insert(db)
         .await?;
     }
-    txn.commit().await?;
     Ok(role.id)
 }
 
 /// Withdraws permissions from a role. Returns the role's id and how many of them it held.
 pub async fn revoke(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     role_name: &str,
     permissions: &[String],
 ) -> Result<(Uuid, u64), ApiError> {

@@ -2,8 +2,8 @@
 
 use entity::{role, role_permission, user, user_role};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Query,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Query,
 };
 use uuid::Uuid;
 
@@ -132,14 +132,14 @@ pub async fn permissions(
         .await?)
 }
 
-/// Creates a user holding existing roles, all or nothing. A taken username is a CONFLICT.
-pub async fn create(db: &DatabaseConnection, new: NewUser<'_>) -> Result<user::Model, ApiError> {
-    let txn = super::begin_write(db).await?;
+/// Creates a user holding existing roles, on the caller's transaction so that all of it, and
+/// whatever the caller writes beside it, is kept or none. A taken username is a CONFLICT.
+pub async fn create(db: &impl ConnectionTrait, new: NewUser<'_>) -> Result<user::Model, ApiError> {
     let mut role_ids = Vec::with_capacity(new.roles.len());
     for name in new.roles {
         let found = role::Entity::find()
             .filter(role::Column::Name.eq(name.as_str()))
-            .one(&txn)
+            .one(db)
             .await?;
         let role = found.ok_or_else(|| {
             ApiError::bad_input("role", format!("role `{name}` does not exist; create it with `api role grant {name} <permission>`"))
@@ -158,7 +158,7 @@ pub async fn create(db: &DatabaseConnection, new: NewUser<'_>) -> Result<user::M
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&txn)
+    .insert(db)
     .await
     .map_err(|error| conflict_or(error, || format!("user `{}` already exists", new.username)))?;
     for role_id in role_ids {
@@ -166,10 +166,9 @@ pub async fn create(db: &DatabaseConnection, new: NewUser<'_>) -> Result<user::M
             user_id: Set(user.id),
             role_id: Set(role_id),
         }
-        .insert(&txn)
+        .insert(db)
         .await?;
     }
-    txn.commit().await?;
     Ok(user)
 }
 

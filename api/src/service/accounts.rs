@@ -34,7 +34,9 @@ pub async fn grant_role(
     permissions: &[String],
 ) -> Result<u64, ApiError> {
     check_permissions(permissions)?;
-    let role_id = db::role::grant(&state.db, role, permissions).await?;
+    let txn = db::begin_write(&state.db).await?;
+    let role_id = db::role::grant(&txn, role, permissions).await?;
+    txn.commit().await?;
     refresh_holders(state, role_id).await
 }
 
@@ -146,7 +148,9 @@ async fn create_service_account(
     check_permissions(permissions)?;
     let secret = generate_secret();
     let hash = state.passwords.hash(&secret).await?;
-    let account = db::service_account::create(&state.db, &client_id, hash, permissions).await?;
+    let txn = db::begin_write(&state.db).await?;
+    let account = db::service_account::create(&txn, &client_id, hash, permissions).await?;
+    txn.commit().await?;
     Ok((account, secret))
 }
 

@@ -48,8 +48,8 @@ pub async fn create(
     let role_ids = db::role::ids_named(&state.db, &roles).await?;
     by.may_grant(&db::role::permissions_of(&state.db, &role_ids).await?)?;
     let password_hash = state.passwords.hash(&new.password).await?;
-    let user = db::user::create(
-        &state.db,
+    let user = create_account(
+        state,
         NewUser {
             username: &username,
             password_hash,
@@ -61,6 +61,15 @@ pub async fn create(
     )
     .await?;
     with_roles(state, user).await
+}
+
+/// Writes a new user in a transaction of its own; GraphQL and the command line both create
+/// users through here. A taken username is a CONFLICT, and then nothing is written.
+pub async fn create_account(state: &AppState, new: NewUser<'_>) -> Result<user::Model, ApiError> {
+    let txn = db::begin_write(&state.db).await?;
+    let user = db::user::create(&txn, new).await?;
+    txn.commit().await?;
+    Ok(user)
 }
 
 /// Changes a user's display name, organisation or enabled flag. Disabling ends their live
