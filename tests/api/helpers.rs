@@ -472,7 +472,7 @@ impl TestApp {
             company_code,
             roles: &roles,
         };
-        api::service::users::create_account(&state, new)
+        api::service::users::create_account(&state, new, None)
             .await
             .expect("create the user");
     }

@@ -84,33 +84,37 @@ pub async fn set_secret(
     client_id: &str,
     secret_hash: String,
 ) -> Result<Uuid, ApiError> {
-    update(db, client_id, |account| {
+    let before = update(db, client_id, |account| {
         account.secret_hash = Set(secret_hash)
     })
-    .await
+    .await?;
+    Ok(before.id)
 }
 
-/// Disables the account so it can no longer log in.
-pub async fn disable(db: &impl ConnectionTrait, client_id: &str) -> Result<Uuid, ApiError> {
+/// Disables the account so it can no longer log in; returns it as it was.
+pub async fn disable(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+) -> Result<service_account::Model, ApiError> {
     update(db, client_id, |account| account.enabled = Set(false)).await
 }
 
+/// Changes the account and returns it as it was.
 async fn update(
     db: &impl ConnectionTrait,
     client_id: &str,
     change: impl FnOnce(&mut service_account::ActiveModel),
-) -> Result<Uuid, ApiError> {
+) -> Result<service_account::Model, ApiError> {
     let account = find_by_client_id(db, client_id)
         .await?
         .ok_or(ApiError::NotFound {
             what: "service account",
         })?;
-    let id = account.id;
-    let mut active: service_account::ActiveModel = account.into();
+    let mut active: service_account::ActiveModel = account.clone().into();
     change(&mut active);
     active.updated_at = Set(now());
     active.update(db).await?;
-    Ok(id)
+    Ok(account)
 }
 
 /// Every service account with its permissions, oldest first.

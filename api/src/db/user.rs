@@ -172,16 +172,16 @@ pub async fn create(db: &impl ConnectionTrait, new: NewUser<'_>) -> Result<user:
     Ok(user)
 }
 
-/// Enables or disables a user. NOT_FOUND when there is no such user.
+/// Enables or disables a user; returns the user before and after. NOT_FOUND when there is no
+/// such user.
 pub async fn set_enabled(
     db: &impl ConnectionTrait,
     username: &str,
     enabled: bool,
-) -> Result<Uuid, ApiError> {
+) -> Result<(user::Model, user::Model), ApiError> {
     let user = find_by_username(db, username).await?.ok_or(NOT_FOUND)?;
-    Ok(update(db, user, |user| user.enabled = Set(enabled))
-        .await?
-        .id)
+    let after = update(db, user.clone(), |user| user.enabled = Set(enabled)).await?;
+    Ok((user, after))
 }
 
 /// Replaces a user's password hash. NOT_FOUND when there is no such user.
@@ -208,14 +208,15 @@ pub async fn set_password_hash_of(
     update(db, user, |user| user.password_hash = Set(password_hash)).await
 }
 
-/// Applies checked changes to the user with this id. NOT_FOUND when there is none.
+/// Applies checked changes to the user with this id; returns the user before and after.
+/// NOT_FOUND when there is none.
 pub async fn change(
     db: &impl ConnectionTrait,
     id: Uuid,
     changes: UserChanges,
-) -> Result<user::Model, ApiError> {
+) -> Result<(user::Model, user::Model), ApiError> {
     let user = find_by_id(db, id).await?.ok_or(NOT_FOUND)?;
-    update(db, user, |user| {
+    let after = update(db, user.clone(), |user| {
         if let Some(display_name) = changes.display_name {
             user.display_name = Set(display_name);
         }
@@ -226,7 +227,8 @@ pub async fn change(
             user.enabled = Set(enabled);
         }
     })
-    .await
+    .await?;
+    Ok((user, after))
 }
 
 /// The ids of every user holding the role.

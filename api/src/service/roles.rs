@@ -4,10 +4,13 @@
 
 use uuid::Uuid;
 
-use super::accounts::{announce, apply, check_permissions};
+use super::{
+    accounts::{announce, apply, check_permissions},
+    admin_events,
+};
 use crate::{
     auth::{Principal, name},
-    db::{self, account_change::ChangeKind, role::RoleGrants, superuser},
+    db::{self, account_change::ChangeKind, audit::Audit, audit_log, role::RoleGrants, superuser},
     error::ApiError,
     state::AppState,
 };
@@ -25,6 +28,9 @@ pub async fn create(
     let txn = db::begin_write(&state.db).await?;
     let role = db::role::create(&txn, &name, permissions).await?;
     let permissions = db::role::permissions_of(&txn, &[role.id]).await?;
+    let audit = by.audit();
+    let event = admin_events::role_created(Some(&audit), &role.name, &permissions);
+    audit_log::record(&txn, event).await?;
     txn.commit().await?;
     Ok(RoleGrants { role, permissions })
 }
@@ -57,23 +63,29 @@ async fn write_update(
     superuser::ensure_kept(&txn, holders_of_everything).await?;
     let holders = announce_to_holders(state, &txn, role.id).await?;
     let permissions = db::role::permissions_of(&txn, &[role.id]).await?;
+    let audit = by.audit();
+    let event = admin_events::role_updated(Some(&audit), &role.name, &held, &permissions);
+    audit_log::record(&txn, event).await?;
     txn.commit().await?;
     Ok((RoleGrants { role, permissions }, holders))
 }
 
 /// Deletes a role; its holders lose what it granted at once.
-pub async fn delete(state: &AppState, name: &str) -> Result<(), ApiError> {
-    let holders = db::retrying(|| write_delete(state, name)).await?;
+pub async fn delete(state: &AppState, name: &str, by: &Audit) -> Result<(), ApiError> {
+    let holders = db::retrying(|| write_delete(state, name, by)).await?;
     follow(state, &holders).await
 }
 
-async fn write_delete(state: &AppState, name: &str) -> Result<Vec<Uuid>, ApiError> {
+async fn write_delete(state: &AppState, name: &str, by: &Audit) -> Result<Vec<Uuid>, ApiError> {
     let txn = db::begin_write(&state.db).await?;
     let holders_of_everything = superuser::lock_holders(&txn).await?;
     let role = db::role::find(&txn, name).await?;
-    // Read before the delete takes the holds away with the role.
+    // Read before the delete takes the holds and the permissions away with the role.
     let holders = announce_to_holders(state, &txn, role.id).await?;
+    let permissions = db::role::permissions_of(&txn, &[role.id]).await?;
     db::role::delete(&txn, role.id).await?;
+    let event = admin_events::role_deleted(Some(by), &role.name, &permissions);
+    audit_log::record(&txn, event).await?;
     superuser::ensure_kept(&txn, holders_of_everything).await?;
     txn.commit().await?;
     Ok(holders)
