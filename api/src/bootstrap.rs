@@ -24,7 +24,9 @@ pub async fn ensure_admin(state: &AppState, config: &Config) -> anyhow::Result<(
         Some(password) => (password.expose_secret().to_owned(), false),
         None => (generate_password(), true),
     };
-    db::role::grant(&state.db, ADMIN_ROLE, &["*".to_owned()]).await?;
+    let txn = db::begin_write(&state.db).await?;
+    db::role::grant(&txn, ADMIN_ROLE, &["*".to_owned()]).await?;
+    txn.commit().await?;
     let new = NewUser {
         username: ADMIN_USERNAME,
         password_hash: state
@@ -37,11 +39,13 @@ pub async fn ensure_admin(state: &AppState, config: &Config) -> anyhow::Result<(
         company_code: None,
         roles: &[ADMIN_ROLE.to_owned()],
     };
-    match db::user::create(&state.db, new).await {
+    let txn = db::begin_write(&state.db).await?;
+    match db::user::create(&txn, new).await {
         // Another instance starting at the same moment created it first.
         Err(ApiError::Conflict(_)) => return Ok(()),
         other => other?,
     };
+    txn.commit().await?;
     if generated {
         // Never into the log stream, which is kept and shipped: into a file only the server's
         // user can read, for the operator to read once and delete.

@@ -14,7 +14,7 @@ use crate::{
     db::{self, user::NewUser},
     graphql::schema::sdl,
     http::server::shutdown_signal,
-    service::accounts,
+    service::{accounts, admin_events::OPERATOR, users},
     state::AppState,
 };
 
@@ -152,7 +152,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 company_code: company.as_deref(),
                 roles: &roles,
             };
-            db::user::create(&state.db, new).await?;
+            users::create_account(&state, new, OPERATOR).await?;
             if generated {
                 println!("created user `{username}` with password: {password}");
             } else {
@@ -206,12 +206,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Service(ServiceCommand::Rotate { client_id }) => {
             let state = app::build_state(&config).await?;
-            let secret = accounts::rotate_service(&state, &client_id).await?;
+            let secret = accounts::rotate_service(&state, &client_id, OPERATOR).await?;
             println!("new client secret of `{client_id}` (shown only now): {secret}");
         }
         Command::Service(ServiceCommand::Disable { client_id }) => {
             let state = app::build_state(&config).await?;
-            let revoked = accounts::disable_service(&state, &client_id).await?;
+            let revoked = accounts::disable_service(&state, &client_id, OPERATOR).await?;
             println!(
                 "disabled service account `{client_id}`; {}",
                 reached(&state, revoked, "revoked")

@@ -17,35 +17,35 @@ const USERS: &str = "query($f: UserFilter, $first: Int, $after: String) {
 }";
 const USER: &str =
     "query($id: ID!) { user(id: $id) { username displayName orgCode enabled roles createdAt } }";
-const CREATE_USER: &str = "mutation($i: CreateUserInput!) {
+pub(crate) const CREATE_USER: &str = "mutation($i: CreateUserInput!) {
     createUser(input: $i) { id username displayName orgCode enabled roles }
 }";
-const UPDATE_USER: &str = "mutation($id: ID!, $i: UpdateUserInput!) {
+pub(crate) const UPDATE_USER: &str = "mutation($id: ID!, $i: UpdateUserInput!) {
     updateUser(id: $id, input: $i) { username displayName orgCode enabled roles }
 }";
-const SET_PASSWORD: &str =
+pub(crate) const SET_PASSWORD: &str =
     "mutation($id: ID!, $p: String!) { setUserPassword(id: $id, password: $p) }";
-const SET_ROLES: &str =
+pub(crate) const SET_ROLES: &str =
     "mutation($id: ID!, $r: [String!]!) { setUserRoles(id: $id, roles: $r) { username roles } }";
 const ROLES: &str = "{ roles { name permissions } }";
 const PERMISSIONS: &str = "{ permissions { name description } }";
-const CREATE_ROLE: &str = "mutation($n: String!, $p: [String!]!) {
+pub(crate) const CREATE_ROLE: &str = "mutation($n: String!, $p: [String!]!) {
     createRole(input: { name: $n, permissions: $p }) { name permissions }
 }";
-const UPDATE_ROLE: &str = "mutation($n: String!, $p: [String!]!) {
+pub(crate) const UPDATE_ROLE: &str = "mutation($n: String!, $p: [String!]!) {
     updateRole(name: $n, input: { permissions: $p }) { name permissions }
 }";
-const DELETE_ROLE: &str = "mutation($n: String!) { deleteRole(name: $n) }";
+pub(crate) const DELETE_ROLE: &str = "mutation($n: String!) { deleteRole(name: $n) }";
 const SERVICE_ACCOUNTS: &str = "{ serviceAccounts { clientId permissions enabled createdAt } }";
 const CREATE_SERVICE: &str = "mutation($c: String!, $p: [String!]!) {
     createServiceAccount(input: { clientId: $c, permissions: $p }) {
         clientSecret serviceAccount { clientId permissions enabled }
     }
 }";
-const ROTATE_SERVICE: &str = "mutation($c: String!) {
+pub(crate) const ROTATE_SERVICE: &str = "mutation($c: String!) {
     rotateServiceAccountSecret(clientId: $c) { clientSecret serviceAccount { clientId enabled } }
 }";
-const DISABLE_SERVICE: &str =
+pub(crate) const DISABLE_SERVICE: &str =
     "mutation($c: String!) { disableServiceAccount(clientId: $c) { clientId enabled } }";
 const SERVICE_LOGIN: &str = "mutation($c: String!, $s: String!) {
     serviceLogin(clientId: $c, clientSecret: $s) { token }
@@ -179,7 +179,7 @@ fn assert_forbidden(body: &Value, permission: &str) {
 }
 
 /// The user's id, found through `users` with a token holding `user:manage`.
-async fn id_of(app: &TestApp, token: &str, username: &str) -> String {
+pub(crate) async fn id_of(app: &TestApp, token: &str, username: &str) -> String {
     let data = ok(
         app,
         USERS,
@@ -205,7 +205,7 @@ async fn admin_rows(app: &TestApp) -> Vec<i64> {
 }
 
 /// Creates a service account over GraphQL and returns its secret.
-async fn create_service(
+pub(crate) async fn create_service(
     app: &TestApp,
     admin: &str,
     client_id: &str,

@@ -1,9 +1,16 @@
 //! The audit log records every kind of event, in the transaction of the change it records: a
-//! change rolled back leaves no line, and no line ever holds a password.
+//! change rolled back leaves no line, and no line ever holds a password or a client secret.
 
+use api::service::accounts;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, behind_loopback_proxy, error_code, spawn_app_with};
+use crate::{
+    admin::{
+        CREATE_ROLE, CREATE_USER, DELETE_ROLE, DISABLE_SERVICE, ROTATE_SERVICE, SET_PASSWORD,
+        SET_ROLES, UPDATE_ROLE, UPDATE_USER, create_service, id_of, ok,
+    },
+    helpers::{Backend, TestApp, behind_loopback_proxy, error_code, spawn_app_with},
+};
 
 const AUDIT_LOG: &str = "query($filter: AuditFilter, $first: Int, $after: String) {
     auditLog(filter: $filter, first: $first, after: $after) {
@@ -48,6 +55,28 @@ async fn the_event(app: &TestApp, token: &str, action: &str, subject: &str) -> V
 
 fn detail(event: &Value) -> Value {
     serde_json::from_str(event["detail"].as_str().expect("a detail")).expect("JSON detail")
+}
+
+/// Who made an event: its actor kind and name (both null for the command line).
+fn actor(event: &Value) -> (&Value, &Value) {
+    (&event["actorKind"], &event["actor"])
+}
+
+/// The detail (null when it has none) of the one `action` event about `subject`, after checking
+/// that the user `admin` made it.
+async fn detail_by_admin(app: &TestApp, token: &str, action: &str, subject: &str) -> Value {
+    let event = the_event(app, token, action, subject).await;
+    assert_eq!(actor(&event), (&json!("USER"), &json!("admin")), "{event}");
+    if event["detail"].is_null() {
+        Value::Null
+    } else {
+        detail(&event)
+    }
+}
+
+/// Every line of the log, as one string to search for what must not be there.
+async fn whole_log(app: &TestApp, token: &str) -> String {
+    serde_json::to_string(&events(app, token, json!({})).await).expect("events serialize")
 }
 
 async fn blacklist_changes_are_recorded_with_before_and_after(backend: Backend) {
@@ -182,8 +211,7 @@ async fn logins_logouts_revocations_and_denials_are_recorded_without_secrets(bac
     assert_eq!(logouts.len(), 1, "{logouts:?}");
     let revoke = the_event(&app, &admin, "tokens.revoke", "reader").await;
     assert_eq!(revoke["actor"], "admin");
-    let everything =
-        serde_json::to_string(&events(&app, &admin, json!({})).await).expect("events serialize");
+    let everything = whole_log(&app, &admin).await;
     assert!(
         !everything.contains("password"),
         "a secret in the log: {everything}"
@@ -242,9 +270,154 @@ async fn the_log_needs_audit_read_and_pages_in_order(backend: Backend) {
     assert_eq!(addresses, expected);
 }
 
+async fn administration_changes_are_recorded_with_before_and_after_and_no_secret(backend: Backend) {
+    // Arrange
+    let app = spawn_target(backend).await;
+    let admin = app.admin_token().await;
+    let (password, new_password) = ("carol-first-password", "carol-second-password");
+
+    // Act: every administration mutation once.
+    let editors = json!({ "n": "editors", "p": ["blacklist:read"] });
+    ok(&app, CREATE_ROLE, editors, &admin).await;
+    let more = json!({ "n": "editors", "p": ["blacklist:read", "blacklist:create"] });
+    ok(&app, UPDATE_ROLE, more, &admin).await;
+    let carol = json!({ "i": {
+        "username": "carol", "password": password, "displayName": "Carol", "orgCode": "ORG-1",
+        "roles": ["editors"],
+    } });
+    let created = ok(&app, CREATE_USER, carol, &admin).await;
+    let id = created["createUser"]["id"].as_str().expect("an id");
+    let renamed = json!({ "id": id, "i": { "displayName": "Caroline", "orgCode": "ORG-1" } });
+    ok(&app, UPDATE_USER, renamed, &admin).await;
+    let new = json!({ "id": id, "p": new_password });
+    ok(&app, SET_PASSWORD, new, &admin).await;
+    ok(&app, SET_ROLES, json!({ "id": id, "r": [] }), &admin).await;
+    ok(&app, DELETE_ROLE, json!({ "n": "editors" }), &admin).await;
+    let secret = create_service(&app, &admin, "nightly", &["blacklist:read"]).await;
+    let rotated = ok(&app, ROTATE_SERVICE, json!({ "c": "nightly" }), &admin).await;
+    ok(&app, DISABLE_SERVICE, json!({ "c": "nightly" }), &admin).await;
+
+    // Assert
+    let recorded = |action, subject| detail_by_admin(&app, &admin, action, subject);
+    let both = json!(["blacklist:create", "blacklist:read"]);
+    assert_eq!(
+        recorded("role.create", "editors").await,
+        json!({ "after": { "permissions": ["blacklist:read"], "dataScope": "ALL" } })
+    );
+    assert_eq!(
+        recorded("role.update", "editors").await,
+        json!({ "permissions": { "before": ["blacklist:read"], "after": both } })
+    );
+    assert_eq!(
+        recorded("user.create", "carol").await,
+        json!({ "after": {
+            "username": "carol", "displayName": "Carol", "orgCode": "ORG-1", "enabled": true,
+            "roles": ["editors"],
+        } })
+    );
+    assert_eq!(
+        recorded("user.update", "carol").await,
+        json!({ "displayName": { "before": "Carol", "after": "Caroline" } })
+    );
+    assert_eq!(recorded("user.password", "carol").await, Value::Null);
+    assert_eq!(
+        recorded("user.roles", "carol").await,
+        json!({ "roles": { "before": ["editors"], "after": [] } })
+    );
+    assert_eq!(
+        recorded("role.delete", "editors").await,
+        json!({ "before": { "permissions": both, "dataScope": "ALL" } })
+    );
+    assert_eq!(
+        recorded("service.create", "nightly").await,
+        json!({ "after": { "permissions": ["blacklist:read"] } })
+    );
+    assert_eq!(recorded("service.rotate", "nightly").await, Value::Null);
+    assert_eq!(
+        recorded("service.disable", "nightly").await,
+        json!({ "enabled": { "before": true, "after": false } })
+    );
+    let new_secret = rotated["rotateServiceAccountSecret"]["clientSecret"]
+        .as_str()
+        .expect("a secret");
+    let log = whole_log(&app, &admin).await;
+    for sent in [
+        password,
+        new_password,
+        secret.as_str(),
+        new_secret,
+        "argon2",
+    ] {
+        assert!(!log.contains(sent), "`{sent}` in the log: {log}");
+    }
+}
+
+async fn a_service_account_and_the_command_line_are_recorded_apart_from_users(backend: Backend) {
+    // Arrange: a service account holding user:manage, made at the command line.
+    let app = spawn_target(backend).await;
+    let secret = app.create_service("provisioner", &["user:manage"]).await;
+    let service = app.service_token("provisioner", &secret).await;
+
+    // Act
+    let erin = json!({ "i": { "username": "erin", "password": "erin-long-password" } });
+    ok(&app, CREATE_USER, erin, &service).await;
+    accounts::disable_user(&app.cli_state().await, "erin")
+        .await
+        .expect("disable at the command line");
+
+    // Assert
+    let admin = app.admin_token().await;
+    let by_service = the_event(&app, &admin, "user.create", "erin").await;
+    assert_eq!(
+        actor(&by_service),
+        (&json!("SERVICE"), &json!("provisioner"))
+    );
+    let made = the_event(&app, &admin, "service.create", "provisioner").await;
+    assert_eq!(actor(&made), (&Value::Null, &Value::Null));
+    assert_eq!(
+        detail(&made),
+        json!({ "after": { "permissions": ["user:manage"] } })
+    );
+    let disabled = the_event(&app, &admin, "user.update", "erin").await;
+    assert_eq!(actor(&disabled), (&Value::Null, &Value::Null));
+    assert_eq!(
+        detail(&disabled),
+        json!({ "enabled": { "before": true, "after": false } })
+    );
+    let log = whole_log(&app, &admin).await;
+    assert!(
+        !log.contains(&secret),
+        "the client secret in the log: {log}"
+    );
+}
+
+async fn a_refused_administration_change_leaves_no_line(backend: Backend) {
+    // Arrange: a user whose name the second create takes again, and the only holder of `*`.
+    let app = spawn_target(backend).await;
+    let admin = app.admin_token().await;
+    let grace = json!({ "i": { "username": "grace", "password": "grace-long-password" } });
+    ok(&app, CREATE_USER, grace.clone(), &admin).await;
+    let admin_id = id_of(&app, &admin, "admin").await;
+    let lines_before = app.count_rows("audit_event").await;
+
+    // Act
+    let taken = app.gql(CREATE_USER, grace, Some(&admin)).await;
+    let last_star = app
+        .gql(SET_ROLES, json!({ "id": admin_id, "r": [] }), Some(&admin))
+        .await;
+
+    // Assert
+    assert_eq!(error_code(&taken), "CONFLICT", "{taken}");
+    assert_eq!(error_code(&last_star), "CONFLICT", "{last_star}");
+    assert_eq!(app.count_rows("audit_event").await, lines_before);
+}
+
 crate::on_backends!([sqlite, postgres, mysql] [
     blacklist_changes_are_recorded_with_before_and_after,
     a_change_rolled_back_leaves_no_line,
+    administration_changes_are_recorded_with_before_and_after_and_no_secret,
+    a_service_account_and_the_command_line_are_recorded_apart_from_users,
+    a_refused_administration_change_leaves_no_line,
     logins_logouts_revocations_and_denials_are_recorded_without_secrets,
     the_log_needs_audit_read_and_pages_in_order,
 ]);

@@ -455,7 +455,7 @@ impl TestApp {
         let permissions: Vec<String> = permissions.iter().map(|p| (*p).to_owned()).collect();
         let mut roles = Vec::new();
         if !permissions.is_empty() {
-            api::db::role::grant(&state.db, &role, &permissions)
+            api::service::accounts::grant_role(&state, &role, &permissions)
                 .await
                 .expect("grant permissions");
             roles.push(role);
@@ -472,7 +472,7 @@ impl TestApp {
             company_code,
             roles: &roles,
         };
-        api::db::user::create(&state.db, new)
+        api::service::users::create_account(&state, new, None)
             .await
             .expect("create the user");
     }

@@ -243,7 +243,7 @@ async fn disabling_a_service_kills_its_live_tokens_at_once_and_refuses_its_login
     let before = app.gql(LIST, json!({}), Some(&first)).await;
 
     // Act
-    let killed = accounts::disable_service(&app.cli_state().await, CLIENT_ID)
+    let killed = accounts::disable_service(&app.cli_state().await, CLIENT_ID, None)
         .await
         .expect("disable the service");
     let first_after = app.gql(LIST, json!({}), Some(&first)).await;
@@ -271,7 +271,7 @@ async fn rotating_a_service_secret_refuses_the_old_one_and_its_tokens_and_accept
     let issued_before = app.service_token(CLIENT_ID, &old_secret).await;
 
     // Act
-    let new_secret = accounts::rotate_service(&app.cli_state().await, CLIENT_ID)
+    let new_secret = accounts::rotate_service(&app.cli_state().await, CLIENT_ID, None)
         .await
         .expect("rotate the secret");
     let with_old = service_login(&app, CLIENT_ID, &old_secret, None).await;

@@ -5,7 +5,7 @@ use entity::audit_event::{ActiveModel, Column, Entity, Model};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set,
 };
-use serde_json::Value;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
@@ -62,6 +62,19 @@ pub async fn record(db: &impl ConnectionTrait, event: Event<'_>) -> Result<(), A
     Ok(())
 }
 
+/// Each field whose value differs between two objects of the same fields, with its value before
+/// and after: an update's detail shows what it changed and nothing else.
+pub fn changed_fields(before: &Value, after: &Value) -> Value {
+    let mut changed = serde_json::Map::new();
+    for (field, was) in before.as_object().into_iter().flatten() {
+        let now = &after[field];
+        if was != now {
+            changed.insert(field.clone(), json!({ "before": was, "after": now }));
+        }
+    }
+    Value::Object(changed)
+}
+
 /// Which events to list; every part given must match exactly.
 #[derive(Default)]
 pub struct EventFilter {
@@ -108,4 +121,23 @@ pub async fn list(
                 .map(|subject| Column::Subject.eq(subject)),
         );
     keyset::page(db, Entity::find().filter(condition), window).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_fields_that_changed_are_kept_with_both_values() {
+        let before = json!({ "ip": "192.0.2.1", "remark": null, "roles": ["a"] });
+        let after = json!({ "ip": "192.0.2.1", "remark": "moved", "roles": ["a", "b"] });
+        assert_eq!(
+            changed_fields(&before, &after),
+            json!({
+                "remark": { "before": null, "after": "moved" },
+                "roles": { "before": ["a"], "after": ["a", "b"] },
+            })
+        );
+        assert_eq!(changed_fields(&before, &before), json!({}));
+    }
 }

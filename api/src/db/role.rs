@@ -2,8 +2,8 @@
 
 use entity::{role, role_permission, user_role};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, sea_query::SimpleExpr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, sea_query::SimpleExpr,
 };
 use uuid::Uuid;
 
@@ -55,6 +55,16 @@ pub async fn find(db: &impl ConnectionTrait, name: &str) -> Result<role::Model, 
         .one(db)
         .await?
         .ok_or(NOT_FOUND)
+}
+
+/// The role called `name` with its permissions, or NOT_FOUND.
+pub async fn find_with_permissions(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> Result<RoleGrants, ApiError> {
+    let role = find(db, name).await?;
+    let permissions = permissions_of(db, &[role.id]).await?;
+    Ok(RoleGrants { role, permissions })
 }
 
 /// The ids of the roles called `names`, or BAD_USER_INPUT naming the first that does not exist.
@@ -199,16 +209,15 @@ pub async fn delete(db: &impl ConnectionTrait, role: Uuid) -> Result<(), ApiErro
 pub const ADMIN_ROLE: &str = "admin";
 
 /// Grants permissions to a role, creating the role when it does not exist. Already held ones are kept.
-/// Returns the role's id.
+/// Runs on the caller's transaction. Returns the role's id.
 pub async fn grant(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     role_name: &str,
     permissions: &[String],
 ) -> Result<Uuid, ApiError> {
-    let txn = super::begin_write(db).await?;
     let role = match role::Entity::find()
         .filter(role::Column::Name.eq(role_name))
-        .one(&txn)
+        .one(db)
         .await?
     {
         Some(role) => role,
@@ -219,7 +228,7 @@ pub async fn grant(
                 data_scope: Set(DataScope::All.as_str().to_owned()),
                 created_at: Set(now()),
             }
-            .insert(&txn)
+            .insert(db)
             .await?
         }
     };
@@ -228,7 +237,7 @@ pub async fn grant(
         .column(role_permission::Column::Permission)
         .filter(role_permission::Column::RoleId.eq(role.id))
         .into_tuple()
-        .all(&txn)
+        .all(db)
         .await?;
     let mut missing: Vec<&String> = permissions.iter().filter(|p| !held.contains(p)).collect();
     missing.dedup();
@@ -237,16 +246,15 @@ pub async fn grant(
             role_id: Set(role.id),
             permission: Set(permission.clone()),
         }
-        .insert(&txn)
+        .insert(db)
         .await?;
     }
-    txn.commit().await?;
     Ok(role.id)
 }
 
 /// Withdraws permissions from a role. Returns the role's id and how many of them it held.
 pub async fn revoke(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     role_name: &str,
     permissions: &[String],
 ) -> Result<(Uuid, u64), ApiError> {

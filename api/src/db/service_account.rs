@@ -2,8 +2,8 @@
 
 use entity::{service_account, service_account_permission};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -40,14 +40,14 @@ pub async fn permissions(db: &impl ConnectionTrait, id: Uuid) -> Result<Vec<Stri
         .await?)
 }
 
-/// Creates an account with its permissions, all or nothing. A taken client id is a CONFLICT.
+/// Creates an account with its permissions, on the caller's transaction so that all of it, and
+/// whatever the caller writes beside it, is kept or none. A taken client id is a CONFLICT.
 pub async fn create(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     client_id: &str,
     secret_hash: String,
     permissions: &[String],
 ) -> Result<service_account::Model, ApiError> {
-    let txn = super::begin_write(db).await?;
     let now = now();
     let account = service_account::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -57,7 +57,7 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&txn)
+    .insert(db)
     .await
     .map_err(|error| {
         conflict_or(error, || {
@@ -72,10 +72,9 @@ pub async fn create(
             service_account_id: Set(account.id),
             permission: Set(permission),
         }
-        .insert(&txn)
+        .insert(db)
         .await?;
     }
-    txn.commit().await?;
     Ok(account)
 }
 
@@ -85,33 +84,37 @@ pub async fn set_secret(
     client_id: &str,
     secret_hash: String,
 ) -> Result<Uuid, ApiError> {
-    update(db, client_id, |account| {
+    let before = update(db, client_id, |account| {
         account.secret_hash = Set(secret_hash)
     })
-    .await
+    .await?;
+    Ok(before.id)
 }
 
-/// Disables the account so it can no longer log in.
-pub async fn disable(db: &impl ConnectionTrait, client_id: &str) -> Result<Uuid, ApiError> {
+/// Disables the account so it can no longer log in; returns it as it was.
+pub async fn disable(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+) -> Result<service_account::Model, ApiError> {
     update(db, client_id, |account| account.enabled = Set(false)).await
 }
 
+/// Changes the account and returns it as it was.
 async fn update(
     db: &impl ConnectionTrait,
     client_id: &str,
     change: impl FnOnce(&mut service_account::ActiveModel),
-) -> Result<Uuid, ApiError> {
+) -> Result<service_account::Model, ApiError> {
     let account = find_by_client_id(db, client_id)
         .await?
         .ok_or(ApiError::NotFound {
             what: "service account",
         })?;
-    let id = account.id;
-    let mut active: service_account::ActiveModel = account.into();
+    let mut active: service_account::ActiveModel = account.clone().into();
     change(&mut active);
     active.updated_at = Set(now());
     active.update(db).await?;
-    Ok(id)
+    Ok(account)
 }
 
 /// Every service account with its permissions, oldest first.

@@ -2,8 +2,8 @@
 
 use entity::{role, role_permission, user, user_role};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QuerySelect, Set, sea_query::Query,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QuerySelect, Set, sea_query::Query,
 };
 use uuid::Uuid;
 
@@ -126,14 +126,14 @@ pub async fn grants(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Grants, 
     .await
 }
 
-/// Creates a user holding existing roles, all or nothing. A taken username is a CONFLICT.
-pub async fn create(db: &DatabaseConnection, new: NewUser<'_>) -> Result<user::Model, ApiError> {
-    let txn = super::begin_write(db).await?;
+/// Creates a user holding existing roles, on the caller's transaction so that all of it, and
+/// whatever the caller writes beside it, is kept or none. A taken username is a CONFLICT.
+pub async fn create(db: &impl ConnectionTrait, new: NewUser<'_>) -> Result<user::Model, ApiError> {
     let mut role_ids = Vec::with_capacity(new.roles.len());
     for name in new.roles {
         let found = role::Entity::find()
             .filter(role::Column::Name.eq(name.as_str()))
-            .one(&txn)
+            .one(db)
             .await?;
         let role = found.ok_or_else(|| {
             ApiError::bad_input("role", format!("role `{name}` does not exist; create it with `api role grant {name} <permission>`"))
@@ -152,7 +152,7 @@ pub async fn create(db: &DatabaseConnection, new: NewUser<'_>) -> Result<user::M
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&txn)
+    .insert(db)
     .await
     .map_err(|error| conflict_or(error, || format!("user `{}` already exists", new.username)))?;
     for role_id in role_ids {
@@ -160,23 +160,22 @@ pub async fn create(db: &DatabaseConnection, new: NewUser<'_>) -> Result<user::M
             user_id: Set(user.id),
             role_id: Set(role_id),
         }
-        .insert(&txn)
+        .insert(db)
         .await?;
     }
-    txn.commit().await?;
     Ok(user)
 }
 
-/// Enables or disables a user. NOT_FOUND when there is no such user.
+/// Enables or disables a user; returns the user before and after. NOT_FOUND when there is no
+/// such user.
 pub async fn set_enabled(
     db: &impl ConnectionTrait,
     username: &str,
     enabled: bool,
-) -> Result<Uuid, ApiError> {
+) -> Result<(user::Model, user::Model), ApiError> {
     let user = find_by_username(db, username).await?.ok_or(NOT_FOUND)?;
-    Ok(update(db, user, |user| user.enabled = Set(enabled))
-        .await?
-        .id)
+    let after = update(db, user.clone(), |user| user.enabled = Set(enabled)).await?;
+    Ok((user, after))
 }
 
 /// Replaces a user's password hash. NOT_FOUND when there is no such user.
@@ -203,14 +202,15 @@ pub async fn set_password_hash_of(
     update(db, user, |user| user.password_hash = Set(password_hash)).await
 }
 
-/// Applies checked changes to the user with this id. NOT_FOUND when there is none.
+/// Applies checked changes to the user with this id; returns the user before and after.
+/// NOT_FOUND when there is none.
 pub async fn change(
     db: &impl ConnectionTrait,
     id: Uuid,
     changes: UserChanges,
-) -> Result<user::Model, ApiError> {
+) -> Result<(user::Model, user::Model), ApiError> {
     let user = find_by_id(db, id).await?.ok_or(NOT_FOUND)?;
-    update(db, user, |user| {
+    let after = update(db, user.clone(), |user| {
         if let Some(display_name) = changes.display_name {
             user.display_name = Set(display_name);
         }
@@ -221,7 +221,8 @@ pub async fn change(
             user.enabled = Set(enabled);
         }
     })
-    .await
+    .await?;
+    Ok((user, after))
 }
 
 /// The ids of every user holding the role.

@@ -20,12 +20,15 @@ pub fn declared(root_field: &str) -> Option<usize> {
         "user" | "roles" | "serviceAccounts" => Some(2),
         "users" => Some(3),
         // Administration, with a handful of roles or permissions in the input (one statement
-        // each): the write, the locks and checks around it, its announcement and the answer.
-        "setUserPassword" => Some(3),
-        "createServiceAccount" | "rotateServiceAccountSecret" | "disableServiceAccount" => Some(5),
-        "createUser" | "createRole" => Some(6),
-        "updateUser" | "deleteRole" => Some(8),
-        "setUserRoles" | "updateRole" => Some(10),
+        // each): the write, the locks and checks around it, its announcement, its audit line
+        // (and what was there before, for the line) and the answer.
+        "setUserPassword" => Some(4),
+        "createServiceAccount" | "rotateServiceAccountSecret" | "disableServiceAccount" => Some(6),
+        "createUser" | "createRole" => Some(7),
+        "updateUser" => Some(9),
+        "deleteRole" => Some(10),
+        "updateRole" => Some(11),
+        "setUserRoles" => Some(12),
         _ => None,
     }
 }

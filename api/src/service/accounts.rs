@@ -2,7 +2,8 @@
 //! withdrawn permission or a disabled account is refused on the very next request, on every instance
 //! sharing the Redis token store. An in-process store lives inside one server, out of a CLI
 //! process's reach: there the change is also written to the account-change log, in the same
-//! transaction, and the server applies it within a second (see `account_watch`).
+//! transaction, and the server applies it within a second (see `account_watch`). The audit line
+//! of each change is written in that transaction as well (the command line's names no actor).
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use entity::service_account;
@@ -10,9 +11,10 @@ use rand::RngCore;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use uuid::Uuid;
 
+use super::admin_events::{self, OPERATOR};
 use crate::{
     auth::{Principal, name, permission},
-    db::{self, account_change::ChangeKind, data_scope::Grants},
+    db::{self, account_change::ChangeKind, audit::Audit, audit_log, data_scope::Grants},
     error::ApiError,
     state::AppState,
 };
@@ -28,13 +30,27 @@ pub fn check_permissions(permissions: &[String]) -> Result<(), ApiError> {
 }
 
 /// Grants permissions to a role; live tokens of its holders gain them at once. Returns tokens updated.
+/// Recorded as `role.create` when the role is new, `role.update` otherwise.
 pub async fn grant_role(
     state: &AppState,
     role: &str,
     permissions: &[String],
 ) -> Result<u64, ApiError> {
     check_permissions(permissions)?;
-    let role_id = db::role::grant(&state.db, role, permissions).await?;
+    let txn = db::begin_write(&state.db).await?;
+    let before = match db::role::find_with_permissions(&txn, role).await {
+        Ok(found) => Some(found),
+        Err(ApiError::NotFound { .. }) => None,
+        Err(error) => return Err(error),
+    };
+    let role_id = db::role::grant(&txn, role, permissions).await?;
+    let after = db::role::find_with_permissions(&txn, role).await?;
+    let event = match before {
+        Some(before) => admin_events::role_updated(OPERATOR, &before, &after),
+        None => admin_events::role_created(OPERATOR, &after),
+    };
+    audit_log::record(&txn, event).await?;
+    txn.commit().await?;
     refresh_holders(state, role_id).await
 }
 
@@ -45,7 +61,13 @@ pub async fn revoke_role(
     role: &str,
     permissions: &[String],
 ) -> Result<(u64, u64), ApiError> {
-    let (role_id, removed) = db::role::revoke(&state.db, role, permissions).await?;
+    let txn = db::begin_write(&state.db).await?;
+    let before = db::role::find_with_permissions(&txn, role).await?;
+    let (role_id, removed) = db::role::revoke(&txn, role, permissions).await?;
+    let after = db::role::find_with_permissions(&txn, role).await?;
+    let event = admin_events::role_updated(OPERATOR, &before, &after);
+    audit_log::record(&txn, event).await?;
+    txn.commit().await?;
     Ok((removed, refresh_holders(state, role_id).await?))
 }
 
@@ -70,10 +92,12 @@ pub async fn revoke_user_tokens(state: &AppState, username: &str) -> Result<u64,
 /// Disables a user and kills their live tokens. Returns how many were alive in this process's store.
 pub async fn disable_user(state: &AppState, username: &str) -> Result<u64, ApiError> {
     let txn = state.db.begin().await?;
-    let id = db::user::set_enabled(&txn, &name::canonical(username), false).await?;
-    announce(state, &txn, id, ChangeKind::Revoke).await?;
+    let (before, after) = db::user::set_enabled(&txn, &name::canonical(username), false).await?;
+    let event = admin_events::user_updated(OPERATOR, &before, &after);
+    audit_log::record(&txn, event).await?;
+    announce(state, &txn, after.id, ChangeKind::Revoke).await?;
     txn.commit().await?;
-    apply(state, id, ChangeKind::Revoke).await
+    apply(state, after.id, ChangeKind::Revoke).await
 }
 
 /// Sets a new password and kills the user's live tokens. Returns how many were alive in this
@@ -84,8 +108,10 @@ pub async fn change_password(
     password: &str,
 ) -> Result<u64, ApiError> {
     let hash = state.passwords.hash(password).await?;
+    let username = name::canonical(username);
     let txn = state.db.begin().await?;
-    let id = db::user::set_password_hash(&txn, &name::canonical(username), hash).await?;
+    let id = db::user::set_password_hash(&txn, &username, hash).await?;
+    audit_log::record(&txn, admin_events::password_set(OPERATOR, &username)).await?;
     announce(state, &txn, id, ChangeKind::Revoke).await?;
     txn.commit().await?;
     apply(state, id, ChangeKind::Revoke).await
@@ -171,7 +197,7 @@ pub async fn create_service(
     client_id: &str,
     permissions: &[String],
 ) -> Result<String, ApiError> {
-    let (_, secret) = create_service_account(state, client_id, permissions).await?;
+    let (_, secret) = create_service_account(state, client_id, permissions, OPERATOR).await?;
     Ok(secret)
 }
 
@@ -180,12 +206,17 @@ async fn create_service_account(
     state: &AppState,
     client_id: &str,
     permissions: &[String],
+    by: Option<&Audit>,
 ) -> Result<(service_account::Model, String), ApiError> {
     let client_id = name::parse("clientId", client_id)?;
     check_permissions(permissions)?;
     let secret = generate_secret();
     let hash = state.passwords.hash(&secret).await?;
-    let account = db::service_account::create(&state.db, &client_id, hash, permissions).await?;
+    let txn = db::begin_write(&state.db).await?;
+    let account = db::service_account::create(&txn, &client_id, hash, permissions).await?;
+    let event = admin_events::service_created(by, &account.client_id, permissions);
+    audit_log::record(&txn, event).await?;
+    txn.commit().await?;
     Ok((account, secret))
 }
 
@@ -198,17 +229,24 @@ pub async fn create_service_granted_by(
 ) -> Result<(service_account::Model, String), ApiError> {
     check_permissions(permissions)?;
     by.may_grant(&Grants::everywhere(permissions.to_vec()))?;
-    create_service_account(state, client_id, permissions).await
+    let audit = by.audit();
+    create_service_account(state, client_id, permissions, Some(&audit)).await
 }
 
 /// Issues a new client secret; the old one stops working, and so do the tokens issued with it
 /// (a rotation usually means the old secret leaked, and so may have its tokens). Returns the
-/// new secret.
-pub async fn rotate_service(state: &AppState, client_id: &str) -> Result<String, ApiError> {
+/// new secret. `by` is none for the command line.
+pub async fn rotate_service(
+    state: &AppState,
+    client_id: &str,
+    by: Option<&Audit>,
+) -> Result<String, ApiError> {
     let secret = generate_secret();
     let hash = state.passwords.hash(&secret).await?;
+    let client_id = name::canonical(client_id);
     let txn = state.db.begin().await?;
-    let id = db::service_account::set_secret(&txn, &name::canonical(client_id), hash).await?;
+    let id = db::service_account::set_secret(&txn, &client_id, hash).await?;
+    audit_log::record(&txn, admin_events::service_rotated(by, &client_id)).await?;
     announce(state, &txn, id, ChangeKind::Revoke).await?;
     txn.commit().await?;
     apply(state, id, ChangeKind::Revoke).await?;
@@ -216,13 +254,18 @@ pub async fn rotate_service(state: &AppState, client_id: &str) -> Result<String,
 }
 
 /// Disables a service account and kills its live tokens at once. Returns how many were alive in
-/// this process's store.
-pub async fn disable_service(state: &AppState, client_id: &str) -> Result<u64, ApiError> {
+/// this process's store. `by` is none for the command line.
+pub async fn disable_service(
+    state: &AppState,
+    client_id: &str,
+    by: Option<&Audit>,
+) -> Result<u64, ApiError> {
     let txn = state.db.begin().await?;
-    let id = db::service_account::disable(&txn, &name::canonical(client_id)).await?;
-    announce(state, &txn, id, ChangeKind::Revoke).await?;
+    let before = db::service_account::disable(&txn, &name::canonical(client_id)).await?;
+    audit_log::record(&txn, admin_events::service_disabled(by, &before)).await?;
+    announce(state, &txn, before.id, ChangeKind::Revoke).await?;
     txn.commit().await?;
-    apply(state, id, ChangeKind::Revoke).await
+    apply(state, before.id, ChangeKind::Revoke).await
 }
 
 fn generate_secret() -> String {

@@ -11,7 +11,7 @@ use crate::{
     db::{
         self,
         audit::Audit,
-        audit_log::{self, Event},
+        audit_log::{self, Event, changed_fields},
         blacklist::{EntryChanges, NewEntry},
         data_scope::Reach,
     },
@@ -48,7 +48,10 @@ pub async fn update(
         let (previous, entry) = db::blacklist::update(&txn, id, reach, changes.clone(), by).await?;
         let event = Event::new("blacklist.update", Some(by))
             .subject(id.to_string())
-            .detail(changed_fields(&previous, &entry));
+            .detail(changed_fields(
+                &recorded_fields(&previous),
+                &recorded_fields(&entry),
+            ));
         audit_log::record(&txn, event).await?;
         txn.commit().await?;
         Ok((previous, entry))
@@ -83,19 +86,6 @@ pub async fn delete(
 /// The fields a person changes, as the audit log shows an entry.
 fn recorded_fields(entry: &Model) -> Value {
     json!({ "ip": entry.ip, "remark": entry.remark, "bpmStatus": entry.bpm_status })
-}
-
-/// Each field the update changed, with its value before and after.
-fn changed_fields(before: &Model, after: &Model) -> Value {
-    let (before, after) = (recorded_fields(before), recorded_fields(after));
-    let mut changed = serde_json::Map::new();
-    for (field, was) in before.as_object().into_iter().flatten() {
-        let now = &after[field];
-        if was != now {
-            changed.insert(field.clone(), json!({ "before": was, "after": now }));
-        }
-    }
-    Value::Object(changed)
 }
 
 /// After this instance committed a blacklist change: enforce it here at once, then tell the others

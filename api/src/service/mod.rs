@@ -4,6 +4,7 @@
 
 pub mod account_watch;
 pub mod accounts;
+pub mod admin_events;
 pub mod blacklist;
 pub mod blacklist_watch;
 pub mod login;

@@ -4,12 +4,17 @@
 
 use uuid::Uuid;
 
-use super::accounts::{announce, apply, check_permissions};
+use super::{
+    accounts::{announce, apply, check_permissions},
+    admin_events,
+};
 use crate::{
     auth::{Principal, name},
     db::{
         self,
         account_change::ChangeKind,
+        audit::Audit,
+        audit_log,
         data_scope::{DataScope, Grants},
         role::RoleGrants,
         superuser,
@@ -33,8 +38,14 @@ pub async fn create(
     let txn = db::begin_write(&state.db).await?;
     let role = db::role::create(&txn, &name, permissions, scope).await?;
     let permissions = db::role::permissions_of(&txn, &[role.id]).await?;
+    let created = RoleGrants { role, permissions };
+    audit_log::record(
+        &txn,
+        admin_events::role_created(Some(&by.audit()), &created),
+    )
+    .await?;
     txn.commit().await?;
-    Ok(RoleGrants { role, permissions })
+    Ok(created)
 }
 
 /// What an update makes of a role; `None` keeps that part as it is.
@@ -68,8 +79,8 @@ async fn write_update(
 ) -> Result<(RoleGrants, Vec<Uuid>), ApiError> {
     let txn = db::begin_write(&state.db).await?;
     let holders_of_everything = superuser::lock_holders(&txn).await?;
-    let mut role = db::role::find(&txn, name).await?;
-    let held = db::role::permissions_of(&txn, &[role.id]).await?;
+    let before = db::role::find_with_permissions(&txn, name).await?;
+    let (mut role, held) = (before.role.clone(), &before.permissions);
     let was = DataScope::parse(&role.data_scope);
     let scope = changes.scope.unwrap_or(was);
     let permissions = changes.permissions.clone().unwrap_or_else(|| held.clone());
@@ -87,23 +98,28 @@ async fn write_update(
     superuser::ensure_kept(&txn, holders_of_everything).await?;
     let holders = announce_to_holders(state, &txn, role.id).await?;
     let permissions = db::role::permissions_of(&txn, &[role.id]).await?;
+    let after = RoleGrants { role, permissions };
+    let by = by.audit();
+    audit_log::record(&txn, admin_events::role_updated(Some(&by), &before, &after)).await?;
     txn.commit().await?;
-    Ok((RoleGrants { role, permissions }, holders))
+    Ok((after, holders))
 }
 
 /// Deletes a role; its holders lose what it granted at once.
-pub async fn delete(state: &AppState, name: &str) -> Result<(), ApiError> {
-    let holders = db::retrying(|| write_delete(state, name)).await?;
+pub async fn delete(state: &AppState, name: &str, by: &Audit) -> Result<(), ApiError> {
+    let holders = db::retrying(|| write_delete(state, name, by)).await?;
     follow(state, &holders).await
 }
 
-async fn write_delete(state: &AppState, name: &str) -> Result<Vec<Uuid>, ApiError> {
+async fn write_delete(state: &AppState, name: &str, by: &Audit) -> Result<Vec<Uuid>, ApiError> {
     let txn = db::begin_write(&state.db).await?;
     let holders_of_everything = superuser::lock_holders(&txn).await?;
-    let role = db::role::find(&txn, name).await?;
-    // Read before the delete takes the holds away with the role.
-    let holders = announce_to_holders(state, &txn, role.id).await?;
-    db::role::delete(&txn, role.id).await?;
+    // Read before the delete takes the holds and the permissions away with the role.
+    let role = db::role::find_with_permissions(&txn, name).await?;
+    let holders = announce_to_holders(state, &txn, role.role.id).await?;
+    db::role::delete(&txn, role.role.id).await?;
+    let event = admin_events::role_deleted(Some(by), &role);
+    audit_log::record(&txn, event).await?;
     superuser::ensure_kept(&txn, holders_of_everything).await?;
     txn.commit().await?;
     Ok(holders)

@@ -5,13 +5,17 @@
 use entity::user;
 use uuid::Uuid;
 
-use super::accounts::{announce, apply};
+use super::{
+    accounts::{announce, apply},
+    admin_events,
+};
 use crate::{
     auth::{Principal, name},
     db::{
         self,
         account_change::ChangeKind,
-        superuser,
+        audit::Audit,
+        audit_log, superuser,
         user::{NewUser, UserChanges},
     },
     error::ApiError,
@@ -48,8 +52,9 @@ pub async fn create(
     let role_ids = db::role::ids_named(&state.db, &roles).await?;
     by.may_grant(&db::role::grants_of(&state.db, &role_ids).await?)?;
     let password_hash = state.passwords.hash(&new.password).await?;
-    let user = db::user::create(
-        &state.db,
+    let audit = by.audit();
+    let user = create_account(
+        state,
         NewUser {
             username: &username,
             password_hash,
@@ -58,9 +63,26 @@ pub async fn create(
             company_code: None,
             roles: &roles,
         },
+        Some(&audit),
     )
     .await?;
     with_roles(state, user).await
+}
+
+/// Writes a new user and its audit line in one transaction; GraphQL and the command line (`by`
+/// none) both create users through here. A taken username is a CONFLICT, and then nothing is
+/// written.
+pub async fn create_account(
+    state: &AppState,
+    new: NewUser<'_>,
+    by: Option<&Audit>,
+) -> Result<user::Model, ApiError> {
+    let roles = new.roles;
+    let txn = db::begin_write(&state.db).await?;
+    let user = db::user::create(&txn, new).await?;
+    audit_log::record(&txn, admin_events::user_created(by, &user, roles)).await?;
+    txn.commit().await?;
+    Ok(user)
 }
 
 /// Changes a user's display name, organisation or enabled flag; their live tokens follow before
@@ -69,9 +91,10 @@ pub async fn update(
     state: &AppState,
     id: Uuid,
     changes: UserChanges,
+    by: &Audit,
 ) -> Result<UserWithRoles, ApiError> {
     let follow = followed_by_tokens(&changes);
-    let user = db::retrying(|| write_update(state, id, changes.clone(), follow)).await?;
+    let user = db::retrying(|| write_update(state, id, changes.clone(), follow, by)).await?;
     if let Some(kind) = follow {
         apply(state, id, kind).await?;
     }
@@ -95,6 +118,7 @@ async fn write_update(
     id: Uuid,
     changes: UserChanges,
     follow: Option<ChangeKind>,
+    by: &Audit,
 ) -> Result<user::Model, ApiError> {
     let disabling = follow == Some(ChangeKind::Revoke);
     let txn = db::begin_write(&state.db).await?;
@@ -103,7 +127,8 @@ async fn write_update(
     } else {
         0
     };
-    let user = db::user::change(&txn, id, changes).await?;
+    let (before, user) = db::user::change(&txn, id, changes).await?;
+    audit_log::record(&txn, admin_events::user_updated(Some(by), &before, &user)).await?;
     if disabling {
         superuser::ensure_kept(&txn, holders).await?;
     }
@@ -115,10 +140,16 @@ async fn write_update(
 }
 
 /// Sets a new password and ends the user's live tokens.
-pub async fn set_password(state: &AppState, id: Uuid, password: &str) -> Result<(), ApiError> {
+pub async fn set_password(
+    state: &AppState,
+    id: Uuid,
+    password: &str,
+    by: &Audit,
+) -> Result<(), ApiError> {
     let hash = state.passwords.hash(password).await?;
     let txn = db::begin_write(&state.db).await?;
-    db::user::set_password_hash_of(&txn, id, hash).await?;
+    let user = db::user::set_password_hash_of(&txn, id, hash).await?;
+    audit_log::record(&txn, admin_events::password_set(Some(by), &user.username)).await?;
     announce(state, &txn, id, ChangeKind::Revoke).await?;
     txn.commit().await?;
     apply(state, id, ChangeKind::Revoke).await?;
@@ -151,6 +182,7 @@ async fn write_roles(
         .ok_or(ApiError::NotFound { what: "user" })?;
     let wanted = db::role::ids_named(&txn, roles).await?;
     let held = db::user_role::ids_of(&txn, id).await?;
+    let held_names = db::user_role::names_of(&txn, id).await?;
     let added: Vec<Uuid> = wanted
         .iter()
         .filter(|role| !held.contains(role))
@@ -158,6 +190,9 @@ async fn write_roles(
         .collect();
     by.may_grant(&db::role::grants_of(&txn, &added).await?)?;
     db::user_role::replace(&txn, id, &wanted).await?;
+    let audit = by.audit();
+    let event = admin_events::roles_set(Some(&audit), &user.username, &held_names, roles);
+    audit_log::record(&txn, event).await?;
     superuser::ensure_kept(&txn, holders).await?;
     announce(state, &txn, id, ChangeKind::Permissions).await?;
     txn.commit().await?;

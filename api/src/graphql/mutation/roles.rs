@@ -67,7 +67,10 @@ impl RoleMutation {
     )]
     async fn delete_role(&self, ctx: &Context<'_>, name: String) -> async_graphql::Result<String> {
         let state = ctx.data::<AppState>()?;
-        service::roles::delete(state, &name).await.extend()?;
+        let principal = ctx.data::<RequestAuth>()?.principal().extend()?;
+        service::roles::delete(state, &name, &principal.audit())
+            .await
+            .extend()?;
         Ok(name)
     }
 }

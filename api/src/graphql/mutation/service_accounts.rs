@@ -62,7 +62,10 @@ impl ServiceAccountMutation {
         client_id: String,
     ) -> async_graphql::Result<ServiceAccountSecret> {
         let state = ctx.data::<AppState>()?;
-        let client_secret = accounts::rotate_service(state, &client_id).await.extend()?;
+        let principal = ctx.data::<RequestAuth>()?.principal().extend()?;
+        let client_secret = accounts::rotate_service(state, &client_id, Some(&principal.audit()))
+            .await
+            .extend()?;
         Ok(ServiceAccountSecret {
             service_account: load(state, &client_id).await.extend()?,
             client_secret,
@@ -80,7 +83,8 @@ impl ServiceAccountMutation {
         client_id: String,
     ) -> async_graphql::Result<ServiceAccount> {
         let state = ctx.data::<AppState>()?;
-        accounts::disable_service(state, &client_id)
+        let principal = ctx.data::<RequestAuth>()?.principal().extend()?;
+        accounts::disable_service(state, &client_id, Some(&principal.audit()))
             .await
             .extend()?;
         load(state, &client_id).await.extend()

@@ -51,9 +51,12 @@ impl UserMutation {
         input: UpdateUserInput,
     ) -> async_graphql::Result<User> {
         let state = ctx.data::<AppState>()?;
+        let principal = ctx.data::<RequestAuth>()?.principal().extend()?;
         let id = parse_id(&id).extend()?;
         let changes = input.parse().extend()?;
-        let user = service::users::update(state, id, changes).await.extend()?;
+        let user = service::users::update(state, id, changes, &principal.audit())
+            .await
+            .extend()?;
         Ok(User(user))
     }
 
@@ -69,8 +72,9 @@ impl UserMutation {
         password: String,
     ) -> async_graphql::Result<bool> {
         let state = ctx.data::<AppState>()?;
+        let principal = ctx.data::<RequestAuth>()?.principal().extend()?;
         let id = parse_id(&id).extend()?;
-        service::users::set_password(state, id, &password)
+        service::users::set_password(state, id, &password, &principal.audit())
             .await
             .extend()?;
         Ok(true)
