@@ -41,6 +41,7 @@ struct Orgs {
     alice: String,
     alice_id: String,
     bob: String,
+    bob_id: String,
     a_entry: String,
     b_entry: String,
 }
@@ -70,7 +71,7 @@ async fn two_organisations(app: &TestApp) -> Orgs {
     let created = ok(app, CREATE_ROLE, role, &admin).await;
     assert_eq!(created["createRole"]["dataScope"], "ORG");
     let (alice_id, alice) = member(app, &admin, "alice", Some("A01"), &[ORG_ROLE]).await;
-    let (_, bob) = member(app, &admin, "bob", Some("B02"), &[ORG_ROLE]).await;
+    let (bob_id, bob) = member(app, &admin, "bob", Some("B02"), &[ORG_ROLE]).await;
     let a_entry = create_entry(app, &alice, "192.0.2.1").await;
     let b_entry = create_entry(app, &bob, "192.0.2.2").await;
     Orgs {
@@ -78,6 +79,7 @@ async fn two_organisations(app: &TestApp) -> Orgs {
         alice,
         alice_id,
         bob,
+        bob_id,
         a_entry,
         b_entry,
     }
@@ -258,6 +260,89 @@ async fn nobody_widens_a_scope_beyond_their_own(backend: Backend) {
     );
 }
 
+async fn an_organisations_user_administrator_reaches_only_its_members(backend: Backend) {
+    // Arrange
+    let app = spawn_app(backend).await;
+    let orgs = two_organisations(&app).await;
+    let mut rights = BLACKLIST_ALL.to_vec();
+    rights.push("user:manage");
+    let role = json!({ "n": "org-users", "p": rights, "s": "ORG" });
+    ok(&app, CREATE_ROLE, role, &orgs.admin).await;
+    let (_, olga) = member(&app, &orgs.admin, "olga", Some("A01"), &["org-users"]).await;
+    let bob = json!({ "id": orgs.bob_id });
+
+    // Act
+    let users = ok(
+        &app,
+        "{ users { totalCount nodes { username } } }",
+        json!({}),
+        &olga,
+    )
+    .await;
+    let one = app
+        .gql(
+            "query($id: ID!) { user(id: $id) { username } }",
+            bob.clone(),
+            Some(&olga),
+        )
+        .await;
+    let renamed = app
+        .gql(
+            "mutation($id: ID!) { updateUser(id: $id, input: { displayName: \"B\" }) { id } }",
+            bob.clone(),
+            Some(&olga),
+        )
+        .await;
+    let password = app
+        .gql(
+            "mutation($id: ID!) { setUserPassword(id: $id, password: \"taken-over\") }",
+            bob.clone(),
+            Some(&olga),
+        )
+        .await;
+    let roles = app
+        .gql(
+            "mutation($id: ID!) { setUserRoles(id: $id, roles: []) { id } }",
+            bob,
+            Some(&olga),
+        )
+        .await;
+    let elsewhere = json!({ "username": "mallory", "password": "mallory-password", "orgCode": "B02", "roles": [ORG_ROLE] });
+    let created_elsewhere = app
+        .gql(CREATE_USER, json!({ "i": elsewhere }), Some(&olga))
+        .await;
+    let moved = app
+        .gql(
+            MOVE_USER,
+            json!({ "id": orgs.alice_id, "o": "B02" }),
+            Some(&olga),
+        )
+        .await;
+    let at_home = json!({ "username": "dave", "password": "dave-password", "orgCode": "A01", "roles": [ORG_ROLE] });
+    let created_at_home = app
+        .gql(CREATE_USER, json!({ "i": at_home }), Some(&olga))
+        .await;
+
+    // Assert
+    let names: Vec<&str> = users["users"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|user| user["username"].as_str().expect("a name"))
+        .collect();
+    assert_eq!(names, ["alice", "olga"]);
+    assert_eq!(users["users"]["totalCount"], 2);
+    assert_eq!(one, json!({ "data": { "user": null } }));
+    for refused in [&renamed, &password, &roles] {
+        assert_eq!(error_code(refused), "NOT_FOUND", "{refused}");
+    }
+    assert_eq!(error_code(&created_elsewhere), "FORBIDDEN");
+    assert_eq!(error_code(&moved), "FORBIDDEN");
+    assert!(created_at_home["errors"].is_null(), "{created_at_home}");
+    app.login("bob", "bob-password").await;
+    assert_eq!(listed(&app, &orgs.alice).await, ["192.0.2.1"]);
+}
+
 async fn the_last_role_holding_star_everywhere_cannot_be_narrowed(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.admin_token().await;
@@ -282,6 +367,7 @@ crate::on_backends!([sqlite, postgres, mysql] [
     a_subscriber_receives_only_its_organisations_changes,
     a_subscription_opened_with_a_wider_reach_is_closed_when_it_narrows,
     nobody_widens_a_scope_beyond_their_own,
+    an_organisations_user_administrator_reaches_only_its_members,
     the_last_role_holding_star_everywhere_cannot_be_narrowed,
 ]);
 

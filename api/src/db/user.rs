@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::{
     db::{
         conflict_or,
-        data_scope::Grants,
+        data_scope::{Grants, Reach},
         keyset::{self, CreationOrdered, Page, Position, Window},
         like, now,
     },
@@ -62,13 +62,15 @@ impl CreationOrdered for user::Entity {
     }
 }
 
-/// One page of the users `filter` matches, oldest first.
+/// One page of the users within `reach` that `filter` matches, oldest first.
 pub async fn list(
     db: &impl ConnectionTrait,
+    reach: &Reach,
     filter: &UserFilter,
     window: Window,
 ) -> Result<Page<user::Model>, ApiError> {
-    let condition = Condition::all()
+    let condition = reach
+        .condition(user::Column::OrgCode)
         .add_option(filter.name_contains.as_deref().map(|part| {
             Condition::any()
                 .add(like::contains(user::Column::Username, &part.to_lowercase()))

@@ -3,6 +3,7 @@
 //! and none may leave nobody holding `*` (see `db::superuser`).
 
 use entity::user;
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use super::{
@@ -10,7 +11,7 @@ use super::{
     admin_events,
 };
 use crate::{
-    auth::{Principal, name},
+    auth::{Principal, name, permission},
     db::{
         self,
         account_change::ChangeKind,
@@ -45,6 +46,7 @@ pub async fn create(
     new: NewAccount,
 ) -> Result<UserWithRoles, ApiError> {
     let username = name::parse("username", &new.username)?;
+    may_place(by, new.org_code.as_deref())?;
     let mut roles = new.roles;
     roles.sort();
     roles.dedup();
@@ -89,9 +91,9 @@ pub async fn create_account(
 /// this returns. Disabling ends them, and is refused when they are the last enabled holder of `*`.
 pub async fn update(
     state: &AppState,
+    by: &Principal,
     id: Uuid,
     changes: UserChanges,
-    by: &Audit,
 ) -> Result<UserWithRoles, ApiError> {
     let follow = followed_by_tokens(&changes);
     let user = db::retrying(|| write_update(state, id, changes.clone(), follow, by)).await?;
@@ -118,7 +120,7 @@ async fn write_update(
     id: Uuid,
     changes: UserChanges,
     follow: Option<ChangeKind>,
-    by: &Audit,
+    by: &Principal,
 ) -> Result<user::Model, ApiError> {
     let disabling = follow == Some(ChangeKind::Revoke);
     let txn = db::begin_write(&state.db).await?;
@@ -127,8 +129,13 @@ async fn write_update(
     } else {
         0
     };
+    reachable(&txn, by, id).await?;
+    if let Some(org_code) = &changes.org_code {
+        may_place(by, org_code.as_deref())?;
+    }
     let (before, user) = db::user::change(&txn, id, changes).await?;
-    audit_log::record(&txn, admin_events::user_updated(Some(by), &before, &user)).await?;
+    let by = by.audit();
+    audit_log::record(&txn, admin_events::user_updated(Some(&by), &before, &user)).await?;
     if disabling {
         superuser::ensure_kept(&txn, holders).await?;
     }
@@ -142,14 +149,16 @@ async fn write_update(
 /// Sets a new password and ends the user's live tokens.
 pub async fn set_password(
     state: &AppState,
+    by: &Principal,
     id: Uuid,
     password: &str,
-    by: &Audit,
 ) -> Result<(), ApiError> {
     let hash = state.passwords.hash(password).await?;
     let txn = db::begin_write(&state.db).await?;
+    reachable(&txn, by, id).await?;
     let user = db::user::set_password_hash_of(&txn, id, hash).await?;
-    audit_log::record(&txn, admin_events::password_set(Some(by), &user.username)).await?;
+    let by = by.audit();
+    audit_log::record(&txn, admin_events::password_set(Some(&by), &user.username)).await?;
     announce(state, &txn, id, ChangeKind::Revoke).await?;
     txn.commit().await?;
     apply(state, id, ChangeKind::Revoke).await?;
@@ -177,9 +186,7 @@ async fn write_roles(
 ) -> Result<user::Model, ApiError> {
     let txn = db::begin_write(&state.db).await?;
     let holders = superuser::lock_holders(&txn).await?;
-    let user = db::user::find_by_id(&txn, id)
-        .await?
-        .ok_or(ApiError::NotFound { what: "user" })?;
+    let user = reachable(&txn, by, id).await?;
     let wanted = db::role::ids_named(&txn, roles).await?;
     let held = db::user_role::ids_of(&txn, id).await?;
     let held_names = db::user_role::names_of(&txn, id).await?;
@@ -199,11 +206,42 @@ async fn write_roles(
     Ok(user)
 }
 
-/// One user by id with their roles, or `None`.
-pub async fn find(state: &AppState, id: Uuid) -> Result<Option<UserWithRoles>, ApiError> {
-    match db::user::find_by_id(&state.db, id).await? {
-        Some(user) => Ok(Some(with_roles(state, user).await?)),
-        None => Ok(None),
+/// One user by id with their roles, or `None` (also when out of `by`'s reach).
+pub async fn find(
+    state: &AppState,
+    by: &Principal,
+    id: Uuid,
+) -> Result<Option<UserWithRoles>, ApiError> {
+    match reachable(&state.db, by, id).await {
+        Ok(user) => Ok(Some(with_roles(state, user).await?)),
+        Err(ApiError::NotFound { .. }) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// The user `id`, or NOT_FOUND, also when `by` holds `user:manage` only for an organisation the
+/// user is not in: administering users is data-scoped like the blacklist, or an organisation's
+/// administrator could move people, and with them its `ORG` roles, into another organisation.
+async fn reachable(
+    db: &impl ConnectionTrait,
+    by: &Principal,
+    id: Uuid,
+) -> Result<user::Model, ApiError> {
+    let reach = by.reach(permission::USER_MANAGE);
+    db::user::find_by_id(db, id)
+        .await?
+        .filter(|user| reach.contains(user.org_code.as_deref()))
+        .ok_or(ApiError::NotFound { what: "user" })
+}
+
+/// FORBIDDEN when `by` may not put a user into `org_code`: outside its reach for `user:manage`.
+fn may_place(by: &Principal, org_code: Option<&str>) -> Result<(), ApiError> {
+    if by.reach(permission::USER_MANAGE).contains(org_code) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden {
+            permission: permission::USER_MANAGE.to_owned(),
+        })
     }
 }
 

@@ -54,7 +54,7 @@ impl UserMutation {
         let principal = ctx.data::<RequestAuth>()?.principal().extend()?;
         let id = parse_id(&id).extend()?;
         let changes = input.parse().extend()?;
-        let user = service::users::update(state, id, changes, &principal.audit())
+        let user = service::users::update(state, principal, id, changes)
             .await
             .extend()?;
         Ok(User(user))
@@ -74,7 +74,7 @@ impl UserMutation {
         let state = ctx.data::<AppState>()?;
         let principal = ctx.data::<RequestAuth>()?.principal().extend()?;
         let id = parse_id(&id).extend()?;
-        service::users::set_password(state, id, &password, &principal.audit())
+        service::users::set_password(state, principal, id, &password)
             .await
             .extend()?;
         Ok(true)

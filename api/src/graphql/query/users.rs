@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Object, ResultExt};
 use entity::user;
 
 use crate::{
-    auth::{guard::RequirePermission, permission},
+    auth::{RequestAuth, guard::RequirePermission, permission},
     db,
     graphql::{
         access::requires,
@@ -25,7 +25,7 @@ pub struct UserQuery;
 
 #[Object]
 impl UserQuery {
-    /// Users oldest first, as a Relay connection (`first` defaults to 20; at most 100 per page).
+    /// Users within the caller's data scope, oldest first, as a Relay connection (`first` defaults to 20; at most 100 per page).
     #[graphql(
         guard = "RequirePermission(permission::USER_MANAGE)",
         directive = requires::apply(permission::USER_MANAGE.to_owned()),
@@ -50,7 +50,11 @@ impl UserQuery {
         .window()
         .extend()?;
         let filter = filter.unwrap_or_default().parse().extend()?;
-        let page = db::user::list(&state.db, &filter, window).await.extend()?;
+        let principal = ctx.data::<RequestAuth>()?.principal().extend()?;
+        let reach = principal.reach(permission::USER_MANAGE);
+        let page = db::user::list(&state.db, &reach, &filter, window)
+            .await
+            .extend()?;
         let ids: Vec<_> = page.rows.iter().map(|user| user.id).collect();
         // One query for the roles of the whole page, not one per user.
         let roles = db::user_role::names_by_user(&state.db, &ids)
@@ -72,6 +76,10 @@ impl UserQuery {
     async fn user(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<User>> {
         let state = ctx.data::<AppState>()?;
         let id = parse_id(&id).extend()?;
-        Ok(service::users::find(state, id).await.extend()?.map(User))
+        let principal = ctx.data::<RequestAuth>()?.principal().extend()?;
+        Ok(service::users::find(state, principal, id)
+            .await
+            .extend()?
+            .map(User))
     }
 }
