@@ -227,14 +227,13 @@ async fn a_subscription_opened_with_a_wider_reach_is_closed_when_it_narrows(back
 }
 
 async fn nobody_widens_a_scope_beyond_their_own(backend: Backend) {
-    // Arrange: an organisation's administrator, whose every right is limited to it.
+    // Arrange: a role administrator whose blacklist rights are limited to its organisation.
     let app = spawn_app(backend).await;
     let orgs = two_organisations(&app).await;
-    let mut rights = BLACKLIST_ALL.to_vec();
-    rights.push("role:manage");
-    let role = json!({ "n": "org-admin", "p": rights, "s": "ORG" });
-    ok(&app, CREATE_ROLE, role, &orgs.admin).await;
-    let (_, org_admin) = member(&app, &orgs.admin, "olga", Some("A01"), &["org-admin"]).await;
+    let role_admin = json!({ "n": "role-admin", "p": ["role:manage"], "s": "ALL" });
+    ok(&app, CREATE_ROLE, role_admin, &orgs.admin).await;
+    let roles = [ORG_ROLE, "role-admin"];
+    let (_, org_admin) = member(&app, &orgs.admin, "olga", Some("A01"), &roles).await;
 
     // Act
     let as_org = json!({ "n": "org-reader", "p": ["blacklist:read"], "s": "ORG" });
@@ -343,6 +342,53 @@ async fn an_organisations_user_administrator_reaches_only_its_members(backend: B
     assert_eq!(listed(&app, &orgs.alice).await, ["192.0.2.1"]);
 }
 
+/// `role:manage`, `service:manage` and `audit:read` concern what no organisation owns: held only
+/// through an `ORG` role they open nothing. `token:revoke` reaches the organisation's users.
+async fn rights_over_what_no_organisation_owns_need_an_all_role(backend: Backend) {
+    // Arrange
+    let app = spawn_app(backend).await;
+    let orgs = two_organisations(&app).await;
+    let rights = [
+        "role:manage",
+        "service:manage",
+        "audit:read",
+        "token:revoke",
+    ];
+    let role = json!({ "n": "org-officer", "p": rights, "s": "ORG" });
+    ok(&app, CREATE_ROLE, role, &orgs.admin).await;
+    let (_, officer) = member(&app, &orgs.admin, "otto", Some("A01"), &["org-officer"]).await;
+
+    // Act
+    let roles = app
+        .gql("{ roles { name } }", json!({}), Some(&officer))
+        .await;
+    let services = app
+        .gql(
+            "{ serviceAccounts { clientId } }",
+            json!({}),
+            Some(&officer),
+        )
+        .await;
+    let audit = app
+        .gql("{ auditLog { totalCount } }", json!({}), Some(&officer))
+        .await;
+    let revoke = "mutation($u: String!) { revokeTokens(username: $u) }";
+    let other_org = app.gql(revoke, json!({ "u": "bob" }), Some(&officer)).await;
+    let own_org = app
+        .gql(revoke, json!({ "u": "alice" }), Some(&officer))
+        .await;
+
+    // Assert
+    for refused in [&roles, &services, &audit] {
+        assert_eq!(error_code(refused), "FORBIDDEN", "{refused}");
+    }
+    assert_eq!(error_code(&other_org), "NOT_FOUND");
+    assert_eq!(listed(&app, &orgs.bob).await, ["192.0.2.2"]);
+    assert_eq!(own_org["data"]["revokeTokens"], 1, "{own_org}");
+    let after = app.gql(LIST, json!({}), Some(&orgs.alice)).await;
+    assert_eq!(error_code(&after), "UNAUTHENTICATED");
+}
+
 async fn the_last_role_holding_star_everywhere_cannot_be_narrowed(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.admin_token().await;
@@ -368,6 +414,7 @@ crate::on_backends!([sqlite, postgres, mysql] [
     a_subscription_opened_with_a_wider_reach_is_closed_when_it_narrows,
     nobody_widens_a_scope_beyond_their_own,
     an_organisations_user_administrator_reaches_only_its_members,
+    rights_over_what_no_organisation_owns_need_an_all_role,
     the_last_role_holding_star_everywhere_cannot_be_narrowed,
 ]);
 

@@ -10,6 +10,11 @@ pub const ROLE_MANAGE: &str = "role:manage";
 pub const SERVICE_MANAGE: &str = "service:manage";
 pub const AUDIT_READ: &str = "audit:read";
 
+/// Permissions over what no organisation owns (roles, service accounts, the audit log of every
+/// organisation): they count only when held through an `ALL` role, since no organisation's
+/// share of them exists to limit them to (see `db::data_scope`).
+pub const UNSCOPED: &[&str] = &[ROLE_MANAGE, SERVICE_MANAGE, AUDIT_READ];
+
 /// Every permission the server checks, with what it allows: what a UI offers as checkboxes.
 /// A permission missing here can still be granted, but nobody would know to grant it.
 pub const KNOWN: &[(&str, &str)] = &[

@@ -124,8 +124,15 @@ impl Principal {
         }
     }
 
+    /// FORBIDDEN unless this principal holds `required`; one of [`permission::UNSCOPED`] must
+    /// reach everything.
     pub fn require(&self, required: &'static str) -> Result<&Self, ApiError> {
-        if self.has_permission(required) {
+        let holds = if permission::UNSCOPED.contains(&required) {
+            self.reach(required) == Reach::Everything
+        } else {
+            self.has_permission(required)
+        };
+        if holds {
             Ok(self)
         } else {
             Err(ApiError::Forbidden {
@@ -194,6 +201,15 @@ mod tests {
             Reach::Organisation(Some("A01".to_owned()))
         );
         assert_eq!(granter.reach("role:manage"), Reach::Everything);
+    }
+
+    #[test]
+    fn rights_over_what_no_organisation_owns_count_only_everywhere() {
+        let mut officer = holding(&["role:manage", "blacklist:read"]);
+        officer.org_only = strings(&["role:manage", "blacklist:read"]);
+        assert!(officer.require(permission::ROLE_MANAGE).is_err());
+        assert!(officer.require(permission::BLACKLIST_READ).is_ok());
+        assert!(holding(&["*"]).require(permission::AUDIT_READ).is_ok());
     }
 
     #[test]

@@ -4,9 +4,9 @@
 use serde_json::json;
 
 use crate::{
-    auth::request::Session,
+    auth::{Principal, name, permission, request::Session},
     db::{
-        audit::Audit,
+        self,
         audit_log::{self, Event},
     },
     error::ApiError,
@@ -23,10 +23,22 @@ pub async fn logout(state: &AppState, session: &Session) -> Result<(), ApiError>
     audit_log::record(&state.db, Event::new("logout", Some(&by))).await
 }
 
-/// Kills every live token of `username`; returns how many were alive.
-pub async fn revoke_tokens(state: &AppState, username: &str, by: &Audit) -> Result<u64, ApiError> {
+/// Kills every live token of `username`; returns how many were alive. A user out of `by`'s reach
+/// for `token:revoke` (another organisation's, for an `ORG` role) is NOT_FOUND, as one that
+/// does not exist.
+pub async fn revoke_tokens(
+    state: &AppState,
+    username: &str,
+    by: &Principal,
+) -> Result<u64, ApiError> {
+    let reach = by.reach(permission::TOKEN_REVOKE);
+    let target = db::user::find_by_username(&state.db, &name::canonical(username)).await?;
+    if !target.is_some_and(|user| reach.contains(user.org_code.as_deref())) {
+        return Err(ApiError::NotFound { what: "user" });
+    }
     let revoked = accounts::revoke_user_tokens(state, username).await?;
-    let event = Event::new("tokens.revoke", Some(by))
+    let by = by.audit();
+    let event = Event::new("tokens.revoke", Some(&by))
         .subject(username)
         .detail(json!({ "revoked": revoked }));
     audit_log::record(&state.db, event).await?;

@@ -80,8 +80,8 @@ impl AuthMutation {
         username: String,
     ) -> async_graphql::Result<i32> {
         let state = ctx.data::<AppState>()?;
-        let by = ctx.data::<RequestAuth>()?.principal().extend()?.audit();
-        let revoked = sessions::revoke_tokens(state, &username, &by)
+        let by = ctx.data::<RequestAuth>()?.principal().extend()?;
+        let revoked = sessions::revoke_tokens(state, &username, by)
             .await
             .extend()?;
         Ok(i32::try_from(revoked).unwrap_or(i32::MAX))
