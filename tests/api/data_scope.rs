@@ -126,6 +126,19 @@ async fn an_org_scoped_role_reads_and_changes_only_its_organisations_entries(bac
         .await;
 
     // Assert
+    let me = ok(
+        &app,
+        "{ me { orgCode orgOnlyPermissions } }",
+        json!({}),
+        &orgs.alice,
+    )
+    .await;
+    let mut org_only = BLACKLIST_ALL.to_vec();
+    org_only.sort_unstable();
+    assert_eq!(
+        me["me"],
+        json!({ "orgCode": "A01", "orgOnlyPermissions": org_only })
+    );
     assert_eq!(alice_sees, ["192.0.2.1"]);
     assert_eq!(listed(&app, &orgs.bob).await, ["192.0.2.2"]);
     assert_eq!(listed(&app, &orgs.admin).await.len(), 3);

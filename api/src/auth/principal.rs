@@ -37,9 +37,10 @@ pub struct Principal {
     pub display_name: Option<String>,
     pub kind: PrincipalKind,
     pub permissions: Vec<String>,
-    /// Those of `permissions` held only through roles limited to `org_code` (see
-    /// `db::data_scope`). Absent from records written before data scopes existed: reach all.
-    #[graphql(skip)]
+    /// Those of `permissions` held only through `ORG` roles: they reach the rows of `orgCode`
+    /// alone (and none without one).
+    // Absent from token records written before data scopes existed: those reach everything.
+    #[graphql(name = "orgOnlyPermissions")]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub org_only: Vec<String>,
     pub org_code: Option<String>,
