@@ -2,6 +2,7 @@
 //! change rolled back leaves no line, and no line ever holds a password or a client secret.
 
 use api::service::accounts;
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use crate::{
@@ -412,7 +413,54 @@ async fn a_refused_administration_change_leaves_no_line(backend: Backend) {
     assert_eq!(app.count_rows("audit_event").await, lines_before);
 }
 
+/// A login whose line cannot be written answers an error and leaves no live token behind.
+async fn a_login_that_cannot_be_recorded_leaves_no_token(backend: Backend) {
+    // Arrange: the log's table out of the way, as a database refusing the insert would be.
+    let app = spawn_target(backend).await;
+    app.create_user("lena", "lena-password", &[], None, None)
+        .await;
+    let lena = api::db::user::find_by_username(&app.db, "lena")
+        .await
+        .expect("a lookup")
+        .expect("lena");
+    let rename = |from: &str, to: &str| format!("ALTER TABLE {from} RENAME TO {to}");
+    execute(&app, &rename("audit_event", "audit_event_away")).await;
+
+    // Act
+    let login = app
+        .gql(
+            "mutation { login(username: \"lena\", password: \"lena-password\") { token } }",
+            json!({}),
+            None,
+        )
+        .await;
+
+    // Assert
+    execute(&app, &rename("audit_event_away", "audit_event")).await;
+    assert!(
+        login["data"].is_null() || login["data"]["login"].is_null(),
+        "{login}"
+    );
+    assert!(!login["errors"].is_null(), "{login}");
+    let alive = app
+        .state
+        .sessions
+        .revoke_subject(lena.id)
+        .await
+        .expect("the store answers");
+    assert_eq!(alive, 0, "a token outlived the failed login: {login}");
+}
+
+async fn execute(app: &TestApp, sql: &str) {
+    let backend = app.db.get_database_backend();
+    app.db
+        .execute_raw(sea_orm::Statement::from_string(backend, sql))
+        .await
+        .unwrap_or_else(|error| panic!("{sql}: {error}"));
+}
+
 crate::on_backends!([sqlite, postgres, mysql] [
+    a_login_that_cannot_be_recorded_leaves_no_token,
     blacklist_changes_are_recorded_with_before_and_after,
     a_change_rolled_back_leaves_no_line,
     administration_changes_are_recorded_with_before_and_after_and_no_secret,

@@ -18,6 +18,8 @@ use crate::{config::Config, error::ApiError};
 pub struct IssuedToken {
     pub token: String,
     pub expires_at: DateTime<Utc>,
+    /// The token's id in the store, to end it again when what issued it cannot complete.
+    pub jti: Uuid,
 }
 
 #[derive(Clone)]
@@ -107,6 +109,7 @@ impl Sessions {
         Ok(recorded.then(|| IssuedToken {
             token,
             expires_at: claims.expires_at(),
+            jti: claims.jti,
         }))
     }
 

@@ -71,7 +71,7 @@ pub async fn login(
     .await?
     .ok_or(ApiError::InvalidCredentials)?;
     tracing::info!(username = ?issued.1.username, address = ?address, "login");
-    record_login(state, "login", &issued.1, address).await?;
+    record_login(state, "login", &issued, address).await?;
     Ok(issued)
 }
 
@@ -116,7 +116,7 @@ pub async fn service_login(
     .await?
     .ok_or(ApiError::InvalidClientCredentials)?;
     tracing::info!(client_id = ?issued.1.username, ttl_secs = lifetime.as_secs(), address = ?address, "service login");
-    record_login(state, "service_login", &issued.1, address).await?;
+    record_login(state, "service_login", &issued, address).await?;
     Ok(issued)
 }
 
@@ -170,15 +170,28 @@ where
 }
 
 /// A login that got its token, with the address it came from (never the secret).
+/// Records a login whose token is issued. The token lives in the store, the line in the
+/// database: when the line cannot be written the token is ended again, so that no login goes
+/// unrecorded and no token outlives a login that answered an error.
 async fn record_login(
     state: &AppState,
     action: &'static str,
-    principal: &Principal,
+    (issued, principal): &(IssuedToken, Principal),
     address: Option<IpAddr>,
 ) -> Result<(), ApiError> {
     let by = principal.audit();
     let event = Event::new(action, Some(&by)).detail(json!({ "address": address }));
-    audit_log::record(&state.db, event).await
+    let Err(error) = audit_log::record(&state.db, event).await else {
+        return Ok(());
+    };
+    if let Err(revoke) = state
+        .sessions
+        .revoke(issued.jti, principal.subject_id)
+        .await
+    {
+        tracing::error!(%revoke, "a login whose audit line failed could not end its token");
+    }
+    Err(error)
 }
 
 /// An attempt whose secret was never checked does not count as a failure.
