@@ -468,7 +468,68 @@ async fn a_document_over_the_limits_is_refused_over_the_socket_as_over_http(back
     }
 }
 
+/// The server's MAX_SUBSCRIPTIONS: subscriptions one socket may hold open at once.
+const MAX_OPEN: usize = 32;
+
+fn subscribe(id: usize) -> Value {
+    json!({ "id": id.to_string(), "type": "subscribe", "payload": { "query": SUBSCRIPTION } })
+}
+
+/// Pings and expects the pong, after nothing but `complete`s: every message sent before has
+/// been taken.
+async fn assert_open(socket: &mut Socket) {
+    send(socket, json!({ "type": "ping" })).await;
+    loop {
+        let message = receive(socket).await;
+        if message == json!({ "type": "pong" }) {
+            return;
+        }
+        assert_eq!(message["type"], "complete", "{message}");
+    }
+}
+
+async fn a_socket_holds_a_bounded_number_of_subscriptions(backend: Backend) {
+    // Arrange
+    let app = spawn_app(backend).await;
+    let token = reader_token(&app).await;
+    let mut socket = initialised(&app, json!({ "Authorization": format!("Bearer {token}") })).await;
+    for id in 1..=MAX_OPEN {
+        send(&mut socket, subscribe(id)).await;
+    }
+    assert_open(&mut socket).await;
+
+    // Act: one completed by the client makes room for one more, and no more.
+    send(&mut socket, json!({ "id": "1", "type": "complete" })).await;
+    send(&mut socket, subscribe(MAX_OPEN + 1)).await;
+    assert_open(&mut socket).await;
+    send(&mut socket, subscribe(MAX_OPEN + 2)).await;
+
+    // Assert
+    assert_eq!(closed(&mut socket).await.0, 4429);
+}
+
+async fn subscriptions_the_server_ends_free_their_place(backend: Backend) {
+    // Arrange: a token without blacklist:read, whose every subscription the server ends at once.
+    let app = spawn_app(backend).await;
+    let token = app
+        .token_with_permissions("writer", &["blacklist:create"])
+        .await;
+    let mut socket = initialised(&app, json!({ "X-AUTH-TOKEN": token })).await;
+
+    // Act
+    for id in 1..=MAX_OPEN * 2 {
+        send(&mut socket, subscribe(id)).await;
+        assert_eq!(receive(&mut socket).await["type"], "next");
+        assert_eq!(receive(&mut socket).await["type"], "complete");
+    }
+
+    // Assert
+    assert_open(&mut socket).await;
+}
+
 crate::on_backends!([sqlite, postgres] [
+    a_socket_holds_a_bounded_number_of_subscriptions,
+    subscriptions_the_server_ends_free_their_place,
     a_subscriber_receives_created_updated_and_deleted_entries,
     a_document_over_the_limits_is_refused_over_the_socket_as_over_http,
     the_http_timeouts_do_not_cut_an_open_socket,

@@ -8,10 +8,8 @@
 //! TOKEN_IDLE_TTL_SECS and takes its subscriptions with it.
 
 use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
+    collections::HashSet,
+    sync::{Arc, Mutex},
     time::Duration,
 };
 
@@ -44,6 +42,16 @@ const REFUSED_DOCUMENT: CloseReason = CloseReason {
     reason: "the document is refused by the server's limits",
 };
 
+/// Subscriptions one socket may hold open at once: each holds a receiver and a stream, so a
+/// token with `blacklist:read` must not be able to open them without end on one connection.
+pub const MAX_SUBSCRIPTIONS: usize = 32;
+
+/// A `subscribe` beyond [`MAX_SUBSCRIPTIONS`] open ones.
+const TOO_MANY_SUBSCRIPTIONS: CloseReason = CloseReason {
+    code: 4429,
+    reason: "too many subscriptions open on this socket",
+};
+
 const SHUTTING_DOWN: CloseReason = CloseReason {
     code: 1001,
     reason: "the server is shutting down",
@@ -71,7 +79,8 @@ pub async fn serve(
     let mut data = Data::default();
     data.insert(auth.clone());
     data.insert(client);
-    let refused = Arc::new(AtomicBool::new(false));
+    let refused = Arc::new(Mutex::new(None));
+    let open = Arc::new(Mutex::new(HashSet::new()));
     // The handshake was read here; the protocol still answers it, with its acknowledgement.
     let init = Bytes::from_static(br#"{"type":"connection_init"}"#);
     let input = stream::once(future::ready(init)).chain(
@@ -87,20 +96,23 @@ pub async fn serve(
             })
             .then({
                 let http = Arc::clone(&http);
+                let open = Arc::clone(&open);
                 move |message| {
                     let http = Arc::clone(&http);
                     let auth = auth.clone();
+                    let open = Arc::clone(&open);
                     async move {
-                        let accepted = accepts(&http, &message, &auth).await;
-                        (message, accepted)
+                        let refusal = refusal(&http, &message, &auth, &open).await;
+                        (message, refusal)
                     }
                 }
             })
             .take_while({
                 let refused = Arc::clone(&refused);
-                move |(_, accepted)| {
-                    refused.store(!accepted, Ordering::Relaxed);
-                    future::ready(*accepted)
+                move |(_, refusal)| {
+                    let accepted = refusal.is_none();
+                    *lock(&refused) = *refusal;
+                    future::ready(accepted)
                 }
             })
             .map(|(message, _)| message),
@@ -112,7 +124,7 @@ pub async fn serve(
     )
     .connection_data(data);
     let ending = tokio::select! {
-        () = relay(protocol, &mut sink) => refused.load(Ordering::Relaxed).then_some(REFUSED_DOCUMENT),
+        () = relay(protocol, &mut sink, &open) => *lock(&refused),
         reason = watch_token(&http, &session) => Some(reason),
         () = lease.stopping() => Some(SHUTTING_DOWN),
     };
@@ -121,28 +133,78 @@ pub async fn serve(
     }
 }
 
-/// Whether a client message may go on to the protocol: a `subscribe` only if its document passes
-/// the checks a POST's would. A message this cannot read is refused rather than passed on, so
-/// that no spelling the protocol reads differently (a repeated key, say) slips a document by.
-async fn accepts(http: &HttpState, message: &Bytes, auth: &RequestAuth) -> bool {
+/// Why a client message may not go on to the protocol, if it may not: a `subscribe` must pass
+/// the checks a POST's document would, and find room among the socket's open subscriptions. A
+/// message this cannot read is refused rather than passed on, so that no spelling the protocol
+/// reads differently (a repeated key, say) slips a document by.
+async fn refusal(
+    http: &HttpState,
+    message: &Bytes,
+    auth: &RequestAuth,
+    open: &OpenSubscriptions,
+) -> Option<CloseReason> {
     #[derive(serde::Deserialize)]
     struct Message {
         r#type: String,
+        id: Option<String>,
         payload: Option<serde_json::Value>,
     }
     let Ok(message) = serde_json::from_slice::<Message>(message) else {
-        return false;
+        return Some(REFUSED_DOCUMENT);
     };
-    if message.r#type != "subscribe" {
-        return true;
+    match message.r#type.as_str() {
+        "subscribe" => {}
+        "complete" => {
+            if let Some(id) = &message.id {
+                lock(open).remove(id);
+            }
+            return None;
+        }
+        _ => return None,
     }
-    match message
+    let passes = match message
         .payload
         .map(serde_json::from_value::<async_graphql::Request>)
     {
         Some(Ok(request)) => graphql::passes_checks(http, request, auth).await,
         _ => false,
+    };
+    if !passes {
+        return Some(REFUSED_DOCUMENT);
     }
+    let mut open = lock(open);
+    match message.id {
+        // The protocol itself closes on a repeated id (4409); that is not one more.
+        Some(id) if open.len() < MAX_SUBSCRIPTIONS || open.contains(&id) => {
+            open.insert(id);
+            None
+        }
+        Some(_) => Some(TOO_MANY_SUBSCRIPTIONS),
+        None => None,
+    }
+}
+
+/// The ids of the subscriptions a socket holds open, as the client subscribed them and until
+/// either side completes them.
+type OpenSubscriptions = Mutex<HashSet<String>>;
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The id of a message from the server that ends a subscription (`complete` or `error`). Only
+/// such messages are read: the envelope's `type` comes first, so `next` events cost a prefix test.
+fn ended_subscription(text: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Ending {
+        id: String,
+    }
+    let ends = text.starts_with(r#"{"type":"complete""#) || text.starts_with(r#"{"type":"error""#);
+    ends.then(|| serde_json::from_str::<Ending>(text).ok())
+        .flatten()
+        .map(|ending| ending.id)
 }
 
 /// Sends what the protocol says until it ends: the client left, broke the protocol (the
@@ -150,6 +212,7 @@ async fn accepts(http: &HttpState, message: &Bytes, auth: &RequestAuth) -> bool 
 async fn relay(
     protocol: impl futures_util::Stream<Item = WsMessage>,
     sink: &mut SplitSink<WebSocket, Message>,
+    open: &OpenSubscriptions,
 ) {
     let mut protocol = std::pin::pin!(protocol);
     while let Some(message) = protocol.next().await {
@@ -159,6 +222,9 @@ async fn relay(
                 return send_close(sink, code, reason).await;
             }
         };
+        if let Some(id) = ended_subscription(&text) {
+            lock(open).remove(&id);
+        }
         let sent = tokio::time::timeout(WRITE_TIMEOUT, sink.send(Message::Text(text.into()))).await;
         if !matches!(sent, Ok(Ok(()))) {
             return;
