@@ -23,7 +23,7 @@ pub fn declared(root_field: &str) -> Option<usize> {
         // each): the write, the locks and checks around it, its announcement, its audit line
         // (and what was there before, for the line) and the answer. Live tokens that follow an
         // account read it twice (two statements each time: see `accounts::follow_account`).
-        "revokeTokens" => Some(4),
+        "revokeTokens" => Some(3),
         "setUserPassword" => Some(5),
         "createServiceAccount" | "rotateServiceAccountSecret" | "disableServiceAccount" => Some(6),
         "createUser" | "createRole" => Some(7),

@@ -81,12 +81,9 @@ async fn refresh_holders(state: &AppState, role_id: Uuid) -> Result<u64, ApiErro
 }
 
 /// Kills every live token of a user. Returns how many were alive in this process's store.
-pub async fn revoke_user_tokens(state: &AppState, username: &str) -> Result<u64, ApiError> {
-    let user = db::user::find_by_username(&state.db, &name::canonical(username))
-        .await?
-        .ok_or(ApiError::NotFound { what: "user" })?;
-    announce(state, &state.db, user.id, ChangeKind::Revoke).await?;
-    apply(state, user.id, ChangeKind::Revoke).await
+pub async fn revoke_user_tokens(state: &AppState, user: Uuid) -> Result<u64, ApiError> {
+    announce(state, &state.db, user, ChangeKind::Revoke).await?;
+    apply(state, user, ChangeKind::Revoke).await
 }
 
 /// Disables a user and kills their live tokens. Returns how many were alive in this process's store.

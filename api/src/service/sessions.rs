@@ -32,11 +32,11 @@ pub async fn revoke_tokens(
     by: &Principal,
 ) -> Result<u64, ApiError> {
     let reach = by.reach(permission::TOKEN_REVOKE);
-    let target = db::user::find_by_username(&state.db, &name::canonical(username)).await?;
-    if !target.is_some_and(|user| reach.contains(user.org_code.as_deref())) {
-        return Err(ApiError::NotFound { what: "user" });
-    }
-    let revoked = accounts::revoke_user_tokens(state, username).await?;
+    let target = db::user::find_by_username(&state.db, &name::canonical(username))
+        .await?
+        .filter(|user| reach.contains(user.org_code.as_deref()))
+        .ok_or(ApiError::NotFound { what: "user" })?;
+    let revoked = accounts::revoke_user_tokens(state, target.id).await?;
     let by = by.audit();
     let event = Event::new("tokens.revoke", Some(&by))
         .subject(username)
