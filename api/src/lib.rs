@@ -13,6 +13,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod ip;
+mod lock;
 mod outage;
 pub mod service;
 mod shared_redis;

@@ -24,6 +24,7 @@ const FLOORS: &[&[&str]] = &[
         "config",
         "error",
         "ip",
+        "lock",
         "data_dir",
         "outage",
     ],

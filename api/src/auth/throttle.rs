@@ -178,9 +178,7 @@ impl LoginThrottle {
 
     fn lock_in_flight(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
         // The set is changed in single inserts and removes: a panic cannot leave it half-written.
-        self.in_flight
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::lock::ignoring_poison(&self.in_flight)
     }
 }
 

@@ -82,9 +82,7 @@ impl<DB: sqlx::Database> Held<DB> {
 
     fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<PoolConnection<DB>>> {
         // Single pushes and pops: a panic cannot leave the list half-written.
-        self.idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::lock::ignoring_poison(&self.idle)
     }
 }
 

@@ -178,9 +178,7 @@ impl TrustedDocuments {
 
     fn lock_registered(&self) -> std::sync::MutexGuard<'_, Registered> {
         // The cache is left consistent at every step, so a panic elsewhere cannot spoil it.
-        self.registered
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::lock::ignoring_poison(&self.registered)
     }
 }
 

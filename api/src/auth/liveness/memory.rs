@@ -74,9 +74,7 @@ impl MemoryTokenStore {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave a record half-written, so poison is harmless.
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::lock::ignoring_poison(&self.inner)
     }
 }
 

@@ -28,6 +28,7 @@ use super::handshake::{self, CloseReason, FORBIDDEN, INIT_TIMEOUT, STORE_UNAVAIL
 use crate::{
     auth::{RequestAuth, request::Session},
     http::{client_ip::ClientIp, connection::ConnectionLease, graphql, server::HttpState},
+    lock::ignoring_poison,
 };
 
 /// A client that takes no message for this long is cut: a socket must not hold its slot by not reading.
@@ -111,7 +112,7 @@ pub async fn serve(
                 let refused = Arc::clone(&refused);
                 move |(_, refusal)| {
                     let accepted = refusal.is_none();
-                    *lock(&refused) = *refusal;
+                    *ignoring_poison(&refused) = *refusal;
                     future::ready(accepted)
                 }
             })
@@ -124,7 +125,7 @@ pub async fn serve(
     )
     .connection_data(data);
     let ending = tokio::select! {
-        () = relay(protocol, &mut sink, &open) => *lock(&refused),
+        () = relay(protocol, &mut sink, &open) => *ignoring_poison(&refused),
         reason = watch_token(&http, &session) => Some(reason),
         () = lease.stopping() => Some(SHUTTING_DOWN),
     };
@@ -156,7 +157,7 @@ async fn refusal(
         "subscribe" => {}
         "complete" => {
             if let Some(id) = &message.id {
-                lock(open).remove(id);
+                ignoring_poison(open).remove(id);
             }
             return None;
         }
@@ -172,7 +173,7 @@ async fn refusal(
     if !passes {
         return Some(REFUSED_DOCUMENT);
     }
-    let mut open = lock(open);
+    let mut open = ignoring_poison(open);
     match message.id {
         // The protocol itself closes on a repeated id (4409); that is not one more.
         Some(id) if open.len() < MAX_SUBSCRIPTIONS || open.contains(&id) => {
@@ -185,14 +186,9 @@ async fn refusal(
 }
 
 /// The ids of the subscriptions a socket holds open, as the client subscribed them and until
-/// either side completes them.
+/// either side completes them. Locked ignoring poison, like the refusal beside it: each lock
+/// inserts, removes or sets one value, which a panic cannot leave half-written.
 type OpenSubscriptions = Mutex<HashSet<String>>;
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 /// The id of a message from the server that ends a subscription (`complete` or `error`). Only
 /// such messages are read: the envelope's `type` comes first, so `next` events cost a prefix test.
@@ -223,7 +219,7 @@ async fn relay(
             }
         };
         if let Some(id) = ended_subscription(&text) {
-            lock(open).remove(&id);
+            ignoring_poison(open).remove(&id);
         }
         let sent = tokio::time::timeout(WRITE_TIMEOUT, sink.send(Message::Text(text.into()))).await;
         if !matches!(sent, Ok(Ok(()))) {
