@@ -58,16 +58,19 @@ impl Principal {
     /// Which rows of an organisation-owned resource `required` reaches for this principal:
     /// everything when some permission reaching everything covers it, else its organisation's.
     pub fn reach(&self, required: &str) -> Reach {
-        let everywhere = self
-            .permissions
-            .iter()
-            .filter(|granted| !self.org_only.contains(granted))
-            .any(|granted| permission::covers(granted, required));
-        if everywhere {
+        if self.reaches_everything(required) {
             Reach::Everything
         } else {
             Reach::Organisation(self.org_code.clone())
         }
+    }
+
+    /// Whether a permission held through an `ALL` role covers `required`.
+    fn reaches_everything(&self, required: &str) -> bool {
+        self.permissions
+            .iter()
+            .filter(|granted| !self.org_only.contains(granted))
+            .any(|granted| permission::covers(granted, required))
     }
 
     /// Makes `grants` this principal's permissions and their reach.
@@ -81,12 +84,8 @@ impl Principal {
     pub fn keeps_rights_of(&self, before: &Principal) -> bool {
         before.permissions.iter().all(|held| {
             self.has_permission(held)
-                && match before.reach(held) {
-                    Reach::Everything => self.reach(held) == Reach::Everything,
-                    Reach::Organisation(own) => {
-                        self.reach(held) == Reach::Everything || own == self.org_code
-                    }
-                }
+                && (self.reaches_everything(held)
+                    || !before.reaches_everything(held) && before.org_code == self.org_code)
         })
     }
 
@@ -110,8 +109,7 @@ impl Principal {
     pub fn may_grant(&self, grants: &Grants) -> Result<(), ApiError> {
         let holds = |permission: &String| {
             self.has_permission(permission)
-                && (grants.org_only.contains(permission)
-                    || self.reach(permission) == Reach::Everything)
+                && (grants.org_only.contains(permission) || self.reaches_everything(permission))
         };
         match grants
             .permissions
@@ -129,7 +127,7 @@ impl Principal {
     /// reach everything.
     pub fn require(&self, required: &'static str) -> Result<&Self, ApiError> {
         let holds = if permission::UNSCOPED.contains(&required) {
-            self.reach(required) == Reach::Everything
+            self.reaches_everything(required)
         } else {
             self.has_permission(required)
         };
