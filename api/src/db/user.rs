@@ -194,24 +194,22 @@ pub async fn set_password_hash(
     )
 }
 
-/// Replaces the password hash of the user with this id. NOT_FOUND when there is none.
+/// Replaces the password hash of `user`, as the caller read it in this transaction.
 pub async fn set_password_hash_of(
     db: &impl ConnectionTrait,
-    id: Uuid,
+    user: user::Model,
     password_hash: String,
 ) -> Result<user::Model, ApiError> {
-    let user = find_by_id(db, id).await?.ok_or(NOT_FOUND)?;
     update(db, user, |user| user.password_hash = Set(password_hash)).await
 }
 
-/// Applies checked changes to the user with this id; returns the user before and after.
-/// NOT_FOUND when there is none.
+/// Applies checked changes to `user`, as the caller read it in this transaction; returns the
+/// user before and after.
 pub async fn change(
     db: &impl ConnectionTrait,
-    id: Uuid,
+    user: user::Model,
     changes: UserChanges,
 ) -> Result<(user::Model, user::Model), ApiError> {
-    let user = find_by_id(db, id).await?.ok_or(NOT_FOUND)?;
     let after = update(db, user.clone(), |user| {
         if let Some(display_name) = changes.display_name {
             user.display_name = Set(display_name);

@@ -24,10 +24,11 @@ pub fn declared(root_field: &str) -> Option<usize> {
         // (and what was there before, for the line) and the answer. Live tokens that follow an
         // account read it twice (two statements each time: see `accounts::follow_account`).
         "revokeTokens" => Some(3),
-        "setUserPassword" => Some(5),
+        "setUserPassword" => Some(4),
         "createServiceAccount" | "rotateServiceAccountSecret" | "disableServiceAccount" => Some(6),
         "createUser" | "createRole" => Some(7),
-        "updateUser" | "deleteRole" => Some(13),
+        "updateUser" => Some(12),
+        "deleteRole" => Some(13),
         "updateRole" => Some(14),
         "setUserRoles" => Some(15),
         _ => None,

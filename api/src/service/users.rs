@@ -129,11 +129,11 @@ async fn write_update(
     } else {
         0
     };
-    reachable(&txn, by, id).await?;
+    let user = reachable(&txn, by, id).await?;
     if let Some(org_code) = &changes.org_code {
         may_place(by, org_code.as_deref())?;
     }
-    let (before, user) = db::user::change(&txn, id, changes).await?;
+    let (before, user) = db::user::change(&txn, user, changes).await?;
     let by = by.audit();
     audit_log::record(&txn, admin_events::user_updated(Some(&by), &before, &user)).await?;
     if disabling {
@@ -155,8 +155,8 @@ pub async fn set_password(
 ) -> Result<(), ApiError> {
     let hash = state.passwords.hash(password).await?;
     let txn = db::begin_write(&state.db).await?;
-    reachable(&txn, by, id).await?;
-    let user = db::user::set_password_hash_of(&txn, id, hash).await?;
+    let user = reachable(&txn, by, id).await?;
+    let user = db::user::set_password_hash_of(&txn, user, hash).await?;
     let by = by.audit();
     audit_log::record(&txn, admin_events::password_set(Some(&by), &user.username)).await?;
     announce(state, &txn, id, ChangeKind::Revoke).await?;
